@@ -1,0 +1,134 @@
+from django import forms
+from django.conf import settings
+
+from core.money import Money
+
+from .models import BillingMode, OptionGroup, Product
+from .pricing import Configuration
+from .selectors import SORT_LABELS
+
+DEFAULTS = {"q": "", "category": "", "sort": "featured", "page": 1}
+
+
+class CatalogQueryForm(forms.Form):
+    """Listing parameters. Invalid values fall back to defaults with a notice, never an error page."""
+
+    q = forms.CharField(required=False, max_length=settings.SEARCH_QUERY_MAX_LENGTH, label="Search")
+    category = forms.SlugField(required=False, max_length=50)
+    sort = forms.ChoiceField(required=False, choices=list(SORT_LABELS.items()))
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    NOTICES = {
+        "q": f"Searches are limited to {settings.SEARCH_QUERY_MAX_LENGTH} characters of plain "
+        "text; showing all services instead.",
+        "category": "That category does not exist; showing every category.",
+        "sort": "Unknown sort order; showing featured services first.",
+        "page": "That page does not exist; showing the first page.",
+    }
+
+    def params(self) -> tuple[dict, list[str]]:
+        """(usable parameters, notices for the ones that were dropped)."""
+        self.is_valid()
+        params, notices = dict(DEFAULTS), []
+        for name in DEFAULTS:
+            if name in self.errors:
+                notices.append(self.NOTICES[name])
+            elif self.cleaned_data.get(name) not in (None, ""):
+                params[name] = self.cleaned_data[name]
+        if params["sort"] == "relevance" and not params["q"]:
+            params["sort"] = "featured"
+        elif params["q"] and not self.data.get("sort"):
+            params["sort"] = "relevance"
+        return params, notices
+
+
+class ConfiguratorForm(forms.Form):
+    """The configurator as a plain form: one field per option group, add-ons, quantity, billing."""
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product
+        self.group_fields = []
+        for group in product.option_groups.all():
+            choices = [
+                (str(o.pk), _with_delta(o.label, o.price_delta_amount, product.currency))
+                for o in group.options.all()
+            ]
+            name = f"group_{group.pk}"
+            if group.selection == OptionGroup.Selection.SINGLE:
+                field = forms.ChoiceField(choices=choices, widget=forms.RadioSelect)
+            else:
+                field = forms.MultipleChoiceField(
+                    choices=choices, widget=forms.CheckboxSelectMultiple
+                )
+            field.required = group.required
+            field.label = group.name
+            field.help_text = group.help_text
+            field.group = group
+            self.fields[name] = field
+            self.group_fields.append(name)
+        addons = [a for a in product.addons.all() if a.is_active]
+        if addons:
+            self.fields["addons"] = forms.MultipleChoiceField(
+                required=False,
+                label="Add-ons",
+                choices=[
+                    (str(a.pk), _with_delta(a.label, a.amount, product.currency)) for a in addons
+                ],
+                widget=forms.CheckboxSelectMultiple,
+            )
+        self.fields["quantity"] = forms.IntegerField(
+            min_value=product.min_quantity,
+            max_value=product.max_quantity,
+            initial=product.min_quantity,
+            label=f"Quantity ({product.quantity_label})",
+        )
+        offered = product.offered_billing
+        self.fields["billing"] = forms.ChoiceField(
+            choices=[(m, BillingMode(m).label) for m in offered],
+            initial=offered[0],
+            widget=forms.RadioSelect,
+            label="Billing",
+        )
+        if len(offered) == 1:
+            self.fields["billing"].widget = forms.HiddenInput()
+
+    @staticmethod
+    def initial_from(configuration: Configuration, product: Product) -> dict:
+        initial = {"quantity": configuration.quantity, "billing": configuration.billing}
+        chosen = {str(pk) for pk in configuration.option_ids}
+        for group in product.option_groups.all():
+            ids = [str(o.pk) for o in group.options.all() if str(o.pk) in chosen]
+            if group.selection == OptionGroup.Selection.SINGLE:
+                initial[f"group_{group.pk}"] = ids[0] if ids else None
+            else:
+                initial[f"group_{group.pk}"] = ids
+        initial["addons"] = [str(pk) for pk in configuration.addon_ids]
+        return initial
+
+    def configuration(self) -> Configuration:
+        data = self.cleaned_data
+        option_ids = []
+        for name in self.group_fields:
+            value = data.get(name)
+            if isinstance(value, list):
+                option_ids.extend(int(v) for v in value)
+            elif value:
+                option_ids.append(int(value))
+        return Configuration(
+            option_ids=tuple(option_ids),
+            addon_ids=tuple(int(v) for v in data.get("addons", [])),
+            quantity=data["quantity"],
+            billing=data["billing"],
+        )
+
+
+def _with_delta(label: str, amount: int, currency: str) -> str:
+    if not amount:
+        return label
+    sign = "+" if amount > 0 else "−"
+    return f"{label} ({sign}{Money(abs(amount), currency)})"
+
+
+class PresetForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Preset name")

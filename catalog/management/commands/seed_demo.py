@@ -1,0 +1,111 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import demo_data
+from catalog.models import AddOn, Campaign, Category, Option, OptionGroup, Product, QuantityTier
+
+STAFF = ("admin", "admin@smplat.localhost", "smplat-admin")
+CLIENT = ("client", "client@smplat.localhost", "smplat-client")
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog and accounts. Safe to run again: it updates in place."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            categories = self._categories()
+            for index, spec in enumerate(demo_data.PRODUCTS, start=1):
+                self._product(spec, categories, position=index * 10)
+                self.stdout.write(f"  product {index}/{len(demo_data.PRODUCTS)}: {spec['title']}")
+            self._campaign(categories)
+            self._user(*STAFF, staff=True)
+            self._user(*CLIENT, staff=False)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo catalog ready: {len(demo_data.PRODUCTS)} services.")
+        )
+        self.stdout.write(f"Staff login:  {STAFF[0]} / {STAFF[2]}  (/admin/, /cms-admin/)")
+        self.stdout.write(f"Client login: {CLIENT[0]} / {CLIENT[2]}  (/accounts/login/)")
+
+    def _categories(self):
+        result = {}
+        for position, (slug, name, description) in enumerate(demo_data.CATEGORIES):
+            result[slug], _ = Category.objects.update_or_create(
+                slug=slug, defaults={"name": name, "description": description, "position": position}
+            )
+        return result
+
+    def _product(self, spec, categories, *, position):
+        product, _ = Product.objects.update_or_create(
+            slug=spec["slug"],
+            defaults={
+                "title": spec["title"],
+                "summary": spec["summary"],
+                "description": spec["description"],
+                "category": categories[spec["category"]],
+                "platform": spec["platform"],
+                "base_amount": spec["base_amount"],
+                "billing_modes": spec.get("billing_modes", "one_off"),
+                "subscription_amount": spec.get("subscription_amount"),
+                "quantity_label": spec["quantity_label"],
+                "max_quantity": spec["max_quantity"],
+                "position": position,
+                "is_active": True,
+            },
+        )
+        for group_pos, (name, selection, required, options) in enumerate(spec["groups"]):
+            group, _ = OptionGroup.objects.update_or_create(
+                product=product,
+                name=name,
+                defaults={"selection": selection, "required": required, "position": group_pos},
+            )
+            for opt_pos, (label, delta, default) in enumerate(options):
+                Option.objects.update_or_create(
+                    group=group,
+                    label=label,
+                    defaults={
+                        "price_delta_amount": delta,
+                        "is_default": default,
+                        "position": opt_pos,
+                    },
+                )
+        for addon_pos, (label, amount) in enumerate(spec["addons"]):
+            AddOn.objects.update_or_create(
+                product=product, label=label, defaults={"amount": amount, "position": addon_pos}
+            )
+        for min_quantity, percent in spec["tiers"]:
+            QuantityTier.objects.update_or_create(
+                product=product,
+                min_quantity=min_quantity,
+                defaults={"discount_percent": Decimal(percent)},
+            )
+        return product
+
+    def _campaign(self, categories):
+        spec = demo_data.CAMPAIGN
+        now = timezone.now()
+        campaign, _ = Campaign.objects.update_or_create(
+            name=spec["name"],
+            defaults={
+                "badge": spec["badge"],
+                "kind": Campaign.Kind.PERCENT,
+                "percent": Decimal(spec["percent"]),
+                "starts_at": now - timedelta(days=7),
+                "ends_at": now + timedelta(days=60),
+                "is_active": True,
+            },
+        )
+        campaign.categories.set([categories[slug] for slug in spec["categories"]])
+
+    def _user(self, username, email, password, *, staff):
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": email, "is_staff": staff, "is_superuser": staff}
+        )
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        return user

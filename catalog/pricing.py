@@ -1,0 +1,330 @@
+"""The pricing service: the only place a price is computed.
+
+Storefront, cart, checkout and invoices all call `price_configuration`; the
+browser never supplies a price. Order of rules, per line:
+
+    unit      = base (one-off or monthly) + chosen option deltas + add-ons
+    gross     = unit × quantity
+    tier      = gross × tier percent            (highest tier reached)
+    campaign  = best running campaign on gross − tier
+    total     = gross − tier − campaign         (never below zero)
+
+Percentages round half up to a whole minor unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from core.money import Money
+
+from .exceptions import InvalidConfiguration, ProductUnavailable
+from .models import BillingMode, Campaign, OptionGroup, Product
+
+MAX_SELECTED_IDS = 50
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """What a customer chose; ids only, validated against the product by pricing."""
+
+    option_ids: tuple[int, ...] = ()
+    addon_ids: tuple[int, ...] = ()
+    quantity: int = 1
+    billing: str = BillingMode.ONE_OFF
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Configuration:
+        """Parse stored or submitted JSON; wrong shapes become InvalidConfiguration."""
+        if not isinstance(data, Mapping):
+            raise InvalidConfiguration("The configuration is not readable.")
+        try:
+            options = tuple(_as_int(v) for v in data.get("options", ()))
+            addons = tuple(_as_int(v) for v in data.get("addons", ()))
+            quantity = _as_int(data.get("quantity", 1))
+        except (TypeError, ValueError) as exc:
+            raise InvalidConfiguration("The configuration contains an invalid value.") from exc
+        billing = data.get("billing", BillingMode.ONE_OFF)
+        if not isinstance(billing, str):
+            raise InvalidConfiguration("Unknown billing mode.")
+        return cls(option_ids=options, addon_ids=addons, quantity=quantity, billing=billing)
+
+    def as_dict(self) -> dict:
+        return {
+            "options": sorted(self.option_ids),
+            "addons": sorted(self.addon_ids),
+            "quantity": self.quantity,
+            "billing": self.billing,
+        }
+
+
+def _as_int(value) -> int:
+    if isinstance(value, bool):
+        raise TypeError("booleans are not ids")
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) > 12:
+            raise ValueError("number too long")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    kind: str  # base | option | addon
+    label: str
+    unit_amount: Money
+
+
+@dataclass(frozen=True)
+class PriceBreakdown:
+    product_id: int
+    currency: str
+    billing: str
+    interval: str | None
+    quantity: int
+    lines: tuple[PriceLine, ...]
+    unit: Money
+    gross: Money
+    tier_percent: Decimal
+    tier_discount: Money
+    campaign_name: str | None
+    campaign_discount: Money
+    total: Money
+    configuration: Configuration = field(repr=False)
+
+    @property
+    def discount(self) -> Money:
+        return self.tier_discount + self.campaign_discount
+
+    def as_dict(self) -> dict:
+        return {
+            "product_id": self.product_id,
+            "currency": self.currency,
+            "billing": self.billing,
+            "interval": self.interval,
+            "quantity": self.quantity,
+            "lines": [
+                {"kind": line.kind, "label": line.label, "unit_amount": line.unit_amount.as_dict()}
+                for line in self.lines
+            ],
+            "unit": self.unit.as_dict(),
+            "gross": self.gross.as_dict(),
+            "tier_percent": str(self.tier_percent),
+            "tier_discount": self.tier_discount.as_dict(),
+            "campaign": self.campaign_name,
+            "campaign_discount": self.campaign_discount.as_dict(),
+            "total": self.total.as_dict(),
+            "configuration": self.configuration.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class CampaignRule:
+    """A running campaign reduced to what pricing needs (see selectors.campaign_rules)."""
+
+    pk: int
+    name: str
+    badge: str
+    kind: str
+    percent: Decimal | None
+    amount: int | None
+    currency: str
+    starts_at: object
+    ends_at: object
+    product_ids: frozenset[int]
+    category_ids: frozenset[int]
+
+    def applies_to(self, product: Product, at) -> bool:
+        return self.starts_at <= at < self.ends_at and (
+            product.pk in self.product_ids or product.category_id in self.category_ids
+        )
+
+    @property
+    def label(self) -> str:
+        return self.badge or self.name
+
+
+def campaign_discount_for(
+    *, product: Product, amount: Money, quantity: int, campaigns: Iterable[CampaignRule], at
+) -> tuple[CampaignRule | None, Money]:
+    """The running campaign that takes the most off `amount`; campaigns never stack."""
+    best, best_off = None, Money.zero(amount.currency)
+    for campaign in campaigns:
+        if not campaign.applies_to(product, at):
+            continue
+        if campaign.kind == Campaign.Kind.PERCENT:
+            off = amount.percent_of(campaign.percent)
+        elif campaign.currency == amount.currency:
+            off = Money(campaign.amount * quantity, amount.currency)
+        else:
+            continue
+        off = Money(min(off.amount, amount.amount), amount.currency)
+        if off.amount > best_off.amount:
+            best, best_off = campaign, off
+    return best, best_off
+
+
+def price_configuration(
+    *,
+    product: Product,
+    configuration: Configuration,
+    campaigns: Iterable[CampaignRule] | None = None,
+    at=None,
+) -> PriceBreakdown:
+    """Validate `configuration` against `product` and price it.
+
+    `product` should come with option_groups→options, addons and tiers
+    prefetched (see selectors.product_get_for_pricing); `campaigns` defaults
+    to the campaigns that target the product.
+    """
+    at = at or timezone.now()
+    if not product.is_active:
+        raise ProductUnavailable(f"{product.title} is no longer available.")
+    _check_quantity(product, configuration.quantity)
+    if configuration.billing not in product.offered_billing:
+        raise InvalidConfiguration(f"{product.title} cannot be bought with that billing mode.")
+
+    currency = product.currency
+    if configuration.billing == BillingMode.SUBSCRIPTION:
+        base = Money(product.subscription_amount, currency)
+        interval = "month"
+    else:
+        base = Money(product.base_amount, currency)
+        interval = None
+    lines = [PriceLine("base", product.title, base)]
+    lines += _option_lines(product, configuration.option_ids, currency)
+    lines += _addon_lines(product, configuration.addon_ids, currency)
+
+    unit = sum((line.unit_amount for line in lines), Money.zero(currency))
+    if unit.amount < 0:
+        unit = Money.zero(currency)
+    gross = unit * configuration.quantity
+    tier_percent = _tier_percent(product, configuration.quantity)
+    tier_discount = gross.percent_of(tier_percent)
+    after_tier = gross - tier_discount
+
+    if campaigns is None:
+        from .selectors import campaign_rules
+
+        campaigns = campaign_rules(at=at, product=product)
+    campaign, campaign_off = campaign_discount_for(
+        product=product,
+        amount=after_tier,
+        quantity=configuration.quantity,
+        campaigns=campaigns,
+        at=at,
+    )
+    return PriceBreakdown(
+        product_id=product.pk,
+        currency=currency,
+        billing=configuration.billing,
+        interval=interval,
+        quantity=configuration.quantity,
+        lines=tuple(lines),
+        unit=unit,
+        gross=gross,
+        tier_percent=tier_percent,
+        tier_discount=tier_discount,
+        campaign_name=campaign.name if campaign else None,
+        campaign_discount=campaign_off,
+        total=after_tier - campaign_off,
+        configuration=configuration,
+    )
+
+
+def _check_quantity(product: Product, quantity: int) -> None:
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidConfiguration("Quantity must be a whole number.")
+    if quantity < product.min_quantity:
+        raise InvalidConfiguration(
+            f"Choose at least {product.min_quantity} {product.quantity_label}."
+        )
+    if quantity > product.max_quantity:
+        raise InvalidConfiguration(
+            f"At most {product.max_quantity} {product.quantity_label} can be ordered at once."
+        )
+
+
+def _option_lines(product: Product, option_ids: tuple[int, ...], currency: str) -> list[PriceLine]:
+    if len(option_ids) > MAX_SELECTED_IDS:
+        raise InvalidConfiguration("Too many options selected.")
+    if len(set(option_ids)) != len(option_ids):
+        raise InvalidConfiguration("An option was selected twice.")
+    groups = list(product.option_groups.all())
+    by_id = {option.pk: (group, option) for group in groups for option in group.options.all()}
+    unknown = [pk for pk in option_ids if pk not in by_id]
+    if unknown:
+        raise InvalidConfiguration(
+            f"Option {unknown[0]} is not available for {product.title}.",
+            extra={"option": unknown[0]},
+        )
+    lines = []
+    for group in groups:
+        chosen = [by_id[pk][1] for pk in option_ids if by_id[pk][0].pk == group.pk]
+        if group.required and not chosen:
+            raise InvalidConfiguration(f"Choose a {group.name.lower()}.", extra={"group": group.pk})
+        if group.selection == OptionGroup.Selection.SINGLE and len(chosen) > 1:
+            raise InvalidConfiguration(
+                f"Choose only one {group.name.lower()}.", extra={"group": group.pk}
+            )
+        for option in sorted(chosen, key=lambda o: (o.position, o.pk)):
+            lines.append(
+                PriceLine(
+                    "option",
+                    f"{group.name}: {option.label}",
+                    Money(option.price_delta_amount, currency),
+                )
+            )
+    return lines
+
+
+def _addon_lines(product: Product, addon_ids: tuple[int, ...], currency: str) -> list[PriceLine]:
+    if len(addon_ids) > MAX_SELECTED_IDS:
+        raise InvalidConfiguration("Too many add-ons selected.")
+    if len(set(addon_ids)) != len(addon_ids):
+        raise InvalidConfiguration("An add-on was selected twice.")
+    available = {addon.pk: addon for addon in product.addons.all() if addon.is_active}
+    lines = []
+    for pk in addon_ids:
+        addon = available.get(pk)
+        if addon is None:
+            raise InvalidConfiguration(
+                f"Add-on {pk} is not available for {product.title}.", extra={"addon": pk}
+            )
+        lines.append(PriceLine("addon", addon.label, Money(addon.amount, currency)))
+    return lines
+
+
+def _tier_percent(product: Product, quantity: int) -> Decimal:
+    reached = [tier for tier in product.tiers.all() if quantity >= tier.min_quantity]
+    return max((tier.discount_percent for tier in reached), default=Decimal("0"))
+
+
+def default_configuration(product: Product) -> Configuration:
+    """Required single-choice groups start on their default (or first) option."""
+    option_ids = []
+    for group in product.option_groups.all():
+        options = list(group.options.all())
+        defaults = [o.pk for o in options if o.is_default]
+        if defaults:
+            option_ids.extend(defaults if group.selection == "multiple" else defaults[:1])
+        elif group.required and options:
+            option_ids.append(options[0].pk)
+    return Configuration(
+        option_ids=tuple(option_ids), quantity=product.min_quantity, billing=product.default_billing
+    )
+
+
+def listing_price(
+    *, product: Product, campaigns: Iterable[CampaignRule], at
+) -> tuple[Money, Money, CampaignRule | None]:
+    """(entry price, price after the best running campaign, that campaign) for listing cards."""
+    price = product.list_price
+    campaign, off = campaign_discount_for(
+        product=product, amount=price, quantity=1, campaigns=campaigns, at=at
+    )
+    return price, price - off, campaign

@@ -1,0 +1,258 @@
+"""Reads for the storefront; every query here has a fixed cost, whatever the catalog size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import BigIntegerField, Case, Count, F, IntegerField, Prefetch, Q, Value, When
+from django.utils import timezone
+
+from core.money import Money
+
+from .models import (
+    BillingModes,
+    Campaign,
+    Category,
+    ConfigurationPreset,
+    Option,
+    OptionGroup,
+    Product,
+    SearchEvent,
+)
+from .pricing import CampaignRule, listing_price
+
+SORTS = {
+    "featured": ("position", "title", "pk"),
+    "price_asc": ("list_amount", "title", "pk"),
+    "price_desc": ("-list_amount", "title", "pk"),
+    "title_asc": ("title", "pk"),
+    "title_desc": ("-title", "-pk"),
+}
+SORT_LABELS = {
+    "featured": "Featured",
+    "relevance": "Best match",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "title_asc": "Name: A to Z",
+    "title_desc": "Name: Z to A",
+}
+MAX_SEARCH_TERMS = 8
+CATALOG_VERSION_KEY = "catalog:version"
+
+
+def catalog_version() -> int:
+    """Bumped whenever catalog data changes; part of every cached listing key."""
+    version = cache.get(CATALOG_VERSION_KEY)
+    if version is None:
+        version = 1
+        cache.add(CATALOG_VERSION_KEY, version, timeout=None)
+    return version
+
+
+def category_list() -> list[Category]:
+    key = f"catalog:categories:{catalog_version()}"
+    categories = cache.get(key)
+    if categories is None:
+        categories = list(Category.objects.all())
+        cache.set(key, categories, settings.CATALOG_CACHE_SECONDS)
+    return categories
+
+
+def search_terms(query: str) -> list[str]:
+    return query.split()[:MAX_SEARCH_TERMS]
+
+
+def product_list(*, query: str = "", category: str = "", sort: str = "featured"):
+    """Active products matching every search term, in the requested order."""
+    qs = Product.objects.filter(is_active=True).select_related("category")
+    if category:
+        qs = qs.filter(category__slug=category)
+    terms = search_terms(query)
+    for term in terms:
+        qs = qs.filter(
+            Q(title__icontains=term)
+            | Q(summary__icontains=term)
+            | Q(category__name__icontains=term)
+            | Q(platform__iexact=term)
+        )
+    qs = qs.annotate(
+        list_amount=Case(
+            When(billing_modes=BillingModes.SUBSCRIPTION, then=F("subscription_amount")),
+            default=F("base_amount"),
+        )
+    )
+    if sort == "relevance" and terms:
+        qs = qs.annotate(
+            title_rank=Case(
+                When(title__icontains=query, then=Value(0)),
+                When(title__icontains=terms[0], then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        return qs.order_by("title_rank", "position", "title", "pk")
+    return qs.order_by(*SORTS.get(sort, SORTS["featured"]))
+
+
+_RULE_FIELDS = (
+    "campaign_id",
+    "campaign__name",
+    "campaign__badge",
+    "campaign__kind",
+    "campaign__percent",
+    "campaign__amount",
+    "campaign__currency",
+    "campaign__starts_at",
+    "campaign__ends_at",
+)
+
+
+def campaign_rules(*, at=None, product: Product | None = None) -> list[CampaignRule]:
+    """Running campaigns with their targets, in one query however many they target.
+
+    With `product`, only campaigns that target it (directly or by category).
+    """
+    at = at or timezone.now()
+    running = Q(campaign__is_active=True, campaign__starts_at__lte=at, campaign__ends_at__gt=at)
+    by_product = Campaign.products.through.objects.filter(running)
+    by_category = Campaign.categories.through.objects.filter(running)
+    if product is not None:
+        by_product = by_product.filter(product_id=product.pk)
+        by_category = by_category.filter(category_id=product.category_id)
+    none = Value(None, output_field=BigIntegerField())
+    rows = (
+        by_product.annotate(target_product=F("product_id"), target_category=none)
+        .values_list(*_RULE_FIELDS, "target_product", "target_category")
+        .union(
+            by_category.annotate(target_product=none, target_category=F("category_id")).values_list(
+                *_RULE_FIELDS, "target_product", "target_category"
+            ),
+            all=True,
+        )
+    )
+    grouped: dict[int, tuple] = {}
+    targets: dict[int, tuple[set, set]] = {}
+    for row in rows:
+        grouped[row[0]] = row[: len(_RULE_FIELDS)]
+        products, categories = targets.setdefault(row[0], (set(), set()))
+        if row[-2] is not None:
+            products.add(row[-2])
+        if row[-1] is not None:
+            categories.add(row[-1])
+    return [
+        CampaignRule(
+            *fields,
+            product_ids=frozenset(targets[pk][0]),
+            category_ids=frozenset(targets[pk][1]),
+        )
+        for pk, fields in sorted(grouped.items())
+    ]
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    product: Product
+    price: Money
+    sale_price: Money
+    badge: str
+
+    @property
+    def on_sale(self) -> bool:
+        return self.sale_price.amount < self.price.amount
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    cards: list[ProductCard]
+    number: int
+    num_pages: int
+    count: int
+    has_previous: bool
+    has_next: bool
+
+
+def catalog_page(*, query: str, category: str, sort: str, page: int) -> CatalogPage:
+    """One page of listing cards with campaign prices; out-of-range pages clamp."""
+    at = timezone.now()
+    paginator = Paginator(
+        product_list(query=query, category=category, sort=sort), settings.CATALOG_PAGE_SIZE
+    )
+    current = paginator.get_page(page)
+    campaigns = campaign_rules(at=at) if current.object_list else []
+    cards = []
+    for product in current.object_list:
+        price, sale, campaign = listing_price(product=product, campaigns=campaigns, at=at)
+        badge = campaign.label if campaign else ""
+        cards.append(ProductCard(product=product, price=price, sale_price=sale, badge=badge))
+    return CatalogPage(
+        cards=cards,
+        number=current.number,
+        num_pages=paginator.num_pages,
+        count=paginator.count,
+        has_previous=current.has_previous(),
+        has_next=current.has_next(),
+    )
+
+
+def product_featured_list(*, limit: int = 6) -> list[Product]:
+    return list(
+        Product.objects.filter(is_active=True)
+        .select_related("category")
+        .order_by("position", "title")[:limit]
+    )
+
+
+def product_get_for_pricing(
+    *, slug: str | None = None, pk: int | None = None, active_only: bool = True
+):
+    """A product with everything pricing needs, in a fixed number of queries."""
+    qs = Product.objects.select_related("category").prefetch_related(
+        Prefetch(
+            "option_groups",
+            queryset=OptionGroup.objects.prefetch_related(
+                Prefetch("options", queryset=Option.objects.order_by("position", "pk"))
+            ),
+        ),
+        "addons",
+        "tiers",
+    )
+    if active_only:
+        qs = qs.filter(is_active=True)
+    lookup = {"slug": slug} if slug is not None else {"pk": pk}
+    return qs.filter(**lookup).first()
+
+
+def preset_list_for_user(*, user, product: Product) -> list[ConfigurationPreset]:
+    return list(ConfigurationPreset.objects.filter(user=user, product=product)[:50])
+
+
+def _search_counts(*, days: int, limit: int, zero_results: bool):
+    since = timezone.now() - timedelta(days=days)
+    qs = SearchEvent.objects.filter(created_at__gte=since).exclude(query="")
+    qs = qs.filter(result_count=0) if zero_results else qs.filter(result_count__gt=0)
+    return list(
+        qs.values("query").annotate(searches=Count("id")).order_by("-searches", "query")[:limit]
+    )
+
+
+def search_trending(*, days: int = 7, limit: int = 10) -> list[dict]:
+    """Most frequent searches that found something: [{'query': …, 'searches': n}]."""
+    return _search_counts(days=days, limit=limit, zero_results=False)
+
+
+def search_zero_results(*, days: int = 7, limit: int = 20) -> list[dict]:
+    """Most frequent searches that found nothing, for merchandising."""
+    return _search_counts(days=days, limit=limit, zero_results=True)
+
+
+def search_trending_cached(*, limit: int = 8) -> list[dict]:
+    key = "catalog:trending"
+    trending = cache.get(key)
+    if trending is None:
+        trending = search_trending(limit=limit)
+        cache.set(key, trending, settings.CATALOG_CACHE_SECONDS)
+    return trending

@@ -1,0 +1,116 @@
+"""Writes for the catalog: search telemetry and configuration presets."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from django.db import DatabaseError, IntegrityError, transaction
+
+from .exceptions import PresetError
+from .models import ConfigurationPreset, Product, SearchEvent
+from .pricing import Configuration, price_configuration
+
+logger = logging.getLogger(__name__)
+
+MAX_PRESETS_PER_PRODUCT = 20
+SESSION_PRESETS_KEY = "catalog_presets"
+_SPACES = re.compile(r"\s+")
+
+
+def search_normalise(query: str) -> str:
+    return _SPACES.sub(" ", query).strip().lower()[:200]
+
+
+def search_event_record(*, query: str, category: str, sort: str, result_count: int) -> None:
+    """Persist one search. Telemetry never breaks the page: failures are logged and dropped."""
+    try:
+        SearchEvent.objects.create(
+            query=search_normalise(query),
+            category=category[:50],
+            sort=sort[:20],
+            result_count=result_count,
+        )
+    except DatabaseError:
+        logger.warning("search telemetry write failed", exc_info=True)
+
+
+def _validated(product: Product, configuration: Configuration, name: str) -> tuple[str, dict]:
+    name = _SPACES.sub(" ", name).strip()
+    if not name:
+        raise PresetError("Give the preset a name.")
+    if len(name) > 60:
+        raise PresetError("Preset names are limited to 60 characters.")
+    price_configuration(product=product, configuration=configuration, campaigns=[])
+    return name, configuration.as_dict()
+
+
+@transaction.atomic
+def preset_save_for_user(*, user, product: Product, name: str, configuration: Configuration):
+    """Save (or overwrite by name) a signed-in client's preset."""
+    name, data = _validated(product, configuration, name)
+    existing = ConfigurationPreset.objects.filter(user=user, product=product)
+    if existing.count() >= MAX_PRESETS_PER_PRODUCT and not existing.filter(name=name).exists():
+        raise PresetError(f"You can keep up to {MAX_PRESETS_PER_PRODUCT} presets per service.")
+    try:
+        with transaction.atomic():
+            preset, _ = ConfigurationPreset.objects.update_or_create(
+                user=user, product=product, name=name, defaults={"configuration": data}
+            )
+    except IntegrityError as exc:  # a concurrent save with the same name
+        raise PresetError("A preset with that name was just saved; try again.") from exc
+    return preset
+
+
+def preset_delete_for_user(*, user, preset_id: str) -> bool:
+    if not str(preset_id).isdigit():
+        return False
+    deleted, _ = ConfigurationPreset.objects.filter(user=user, pk=int(preset_id)).delete()
+    return bool(deleted)
+
+
+def preset_list_for_session(*, session, product: Product) -> list[dict]:
+    return [p for p in session.get(SESSION_PRESETS_KEY, []) if p.get("product_id") == product.pk]
+
+
+def preset_save_for_session(
+    *, session, product: Product, name: str, configuration: Configuration
+) -> dict:
+    """A visitor's presets live in their session until they sign in."""
+    name, data = _validated(product, configuration, name)
+    presets = [
+        p
+        for p in session.get(SESSION_PRESETS_KEY, [])
+        if not (p.get("product_id") == product.pk and p.get("name") == name)
+    ]
+    if sum(1 for p in presets if p.get("product_id") == product.pk) >= MAX_PRESETS_PER_PRODUCT:
+        raise PresetError(f"You can keep up to {MAX_PRESETS_PER_PRODUCT} presets per service.")
+    preset = {"id": uuid.uuid4().hex, "product_id": product.pk, "name": name, "configuration": data}
+    session[SESSION_PRESETS_KEY] = [preset, *presets]
+    return preset
+
+
+def preset_delete_for_session(*, session, preset_id: str) -> bool:
+    presets = session.get(SESSION_PRESETS_KEY, [])
+    kept = [p for p in presets if p.get("id") != preset_id]
+    session[SESSION_PRESETS_KEY] = kept
+    return len(kept) != len(presets)
+
+
+@transaction.atomic
+def preset_adopt_session(*, session, user) -> int:
+    """On sign-in, move a visitor's session presets onto the account."""
+    adopted = 0
+    for preset in session.pop(SESSION_PRESETS_KEY, []):
+        product = Product.objects.filter(pk=preset.get("product_id")).first()
+        if product is None:
+            continue
+        _, created = ConfigurationPreset.objects.get_or_create(
+            user=user,
+            product=product,
+            name=preset.get("name", "")[:60] or "Saved preset",
+            defaults={"configuration": preset.get("configuration", {})},
+        )
+        adopted += int(created)
+    return adopted

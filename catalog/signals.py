@@ -1,0 +1,38 @@
+"""Any catalog write invalidates cached listings by bumping the catalog version."""
+
+from django.contrib.auth.signals import user_logged_in
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from .models import AddOn, Campaign, Category, Option, OptionGroup, Product, QuantityTier
+from .selectors import CATALOG_VERSION_KEY
+
+
+def bump_catalog_version(**kwargs):
+    try:
+        cache.incr(CATALOG_VERSION_KEY)
+    except ValueError:
+        cache.set(CATALOG_VERSION_KEY, 2, timeout=None)
+
+
+for model in (Category, Product, OptionGroup, Option, AddOn, QuantityTier, Campaign):
+    post_save.connect(
+        bump_catalog_version, sender=model, dispatch_uid=f"catalog-save-{model.__name__}"
+    )
+    post_delete.connect(
+        bump_catalog_version, sender=model, dispatch_uid=f"catalog-del-{model.__name__}"
+    )
+for through in (Campaign.products.through, Campaign.categories.through):
+    m2m_changed.connect(
+        bump_catalog_version, sender=through, dispatch_uid=f"catalog-m2m-{through.__name__}"
+    )
+
+
+def adopt_presets_on_login(sender, request, user, **kwargs):
+    from .services import preset_adopt_session
+
+    if request is not None and hasattr(request, "session"):
+        preset_adopt_session(session=request.session, user=user)
+
+
+user_logged_in.connect(adopt_presets_on_login, dispatch_uid="catalog-adopt-presets")

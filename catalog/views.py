@@ -1,0 +1,223 @@
+import hashlib
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from core.api import json_error
+from core.exceptions import ApplicationError
+
+from .forms import CatalogQueryForm, ConfiguratorForm, PresetForm
+from .pricing import Configuration, default_configuration, price_configuration
+from .selectors import (
+    SORT_LABELS,
+    campaign_rules,
+    catalog_page,
+    catalog_version,
+    category_list,
+    preset_list_for_user,
+    product_featured_list,
+    product_get_for_pricing,
+    search_trending_cached,
+)
+from .services import (
+    preset_delete_for_session,
+    preset_delete_for_user,
+    preset_list_for_session,
+    preset_save_for_session,
+    preset_save_for_user,
+    search_event_record,
+)
+
+
+@require_GET
+def home(request):
+    return render(
+        request,
+        "catalog/home.html",
+        {"featured": product_featured_list(limit=6), "categories": category_list()},
+    )
+
+
+def _listing_fragment(params: dict) -> tuple[int, str]:
+    """(result count, rendered result grid), cached per catalog version and parameters."""
+    raw = "|".join(str(params[k]) for k in ("q", "category", "sort", "page"))
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+    key = f"catalog:listing:{catalog_version()}:{digest}"
+    cached = cache.get(key)
+    if cached is None:
+        page = catalog_page(
+            query=params["q"], category=params["category"], sort=params["sort"], page=params["page"]
+        )
+        html = render_to_string("catalog/_results.html", {"page": page, "params": params})
+        cached = (page.count, html)
+        cache.set(key, cached, settings.CATALOG_CACHE_SECONDS)
+    return cached
+
+
+@require_GET
+def catalog_list(request):
+    params, notices = CatalogQueryForm(request.GET).params()
+    categories = category_list()
+    if params["category"] and params["category"] not in {c.slug for c in categories}:
+        notices.append(CatalogQueryForm.NOTICES["category"])
+        params["category"] = ""
+    count, results_html = _listing_fragment(params)
+    if params["q"] and params["page"] == 1:
+        search_event_record(
+            query=params["q"], category=params["category"], sort=params["sort"], result_count=count
+        )
+    context = {
+        "params": params,
+        "notices": notices,
+        "categories": categories,
+        "sort_choices": [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or params["q"]],
+        "count": count,
+        "results_html": results_html,
+        "trending": search_trending_cached(),
+    }
+    if count == 0:
+        context["suggestions"] = product_featured_list(limit=4)
+    return render(request, "catalog/list.html", context)
+
+
+def _product_or_404(slug: str):
+    product = product_get_for_pricing(slug=slug)
+    if product is None:
+        raise Http404("No such service.")
+    return product
+
+
+def _presets(request, product):
+    if request.user.is_authenticated:
+        return [
+            {"id": str(p.pk), "name": p.name, "configuration": p.configuration}
+            for p in preset_list_for_user(user=request.user, product=product)
+        ]
+    return preset_list_for_session(session=request.session, product=product)
+
+
+def _preset_configuration(request, product, preset_id):
+    for preset in _presets(request, product):
+        if preset["id"] == preset_id:
+            return preset, Configuration.from_dict(preset["configuration"])
+    return None, None
+
+
+@require_GET
+def product_detail(request, slug):
+    product = _product_or_404(slug)
+    campaigns = campaign_rules(product=product)
+    configuration, breakdown, error = default_configuration(product), None, None
+    presets = _presets(request, product)
+    preset_id = request.GET.get("preset", "")
+    if preset_id:
+        preset, preset_config = _preset_configuration(request, product, preset_id)
+        if preset is None:
+            messages.warning(request, "That preset no longer exists.")
+        else:
+            configuration = preset_config
+            messages.info(request, f"Applied preset “{preset['name']}”.")
+        form = ConfiguratorForm(
+            product=product, initial=ConfiguratorForm.initial_from(configuration, product)
+        )
+    elif request.GET.get("quantity") is not None:
+        form = ConfiguratorForm(request.GET, product=product)
+        if form.is_valid():
+            configuration = form.configuration()
+        else:
+            error = "Please correct the highlighted choices."
+    else:
+        form = ConfiguratorForm(
+            product=product, initial=ConfiguratorForm.initial_from(configuration, product)
+        )
+    if error is None:
+        try:
+            breakdown = price_configuration(
+                product=product, configuration=configuration, campaigns=campaigns
+            )
+        except ApplicationError as exc:
+            error = exc.message
+    return render(
+        request,
+        "catalog/detail.html",
+        {
+            "product": product,
+            "form": form,
+            "breakdown": breakdown,
+            "price_error": error,
+            "presets": presets,
+            "preset_form": PresetForm(),
+            "campaigns": campaigns,
+            "tiers": list(product.tiers.all()),
+        },
+    )
+
+
+@require_GET
+def product_price(request, slug):
+    """Price breakdown for the configurator's live update: JSON, or the HTML partial."""
+    product = product_get_for_pricing(slug=slug)
+    if product is None:
+        return json_error("product_not_found", "No such service.", status=404)
+    form = ConfiguratorForm(request.GET, product=product)
+    if not form.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        return json_error(
+            "invalid_configuration", "Please correct the highlighted choices.", fields=fields
+        )
+    try:
+        breakdown = price_configuration(product=product, configuration=form.configuration())
+    except ApplicationError as exc:
+        return json_error(exc.code, exc.message)
+    if request.GET.get("format") == "html":
+        return render(request, "catalog/_breakdown.html", {"breakdown": breakdown})
+    return JsonResponse(breakdown.as_dict())
+
+
+@require_POST
+def preset_save(request, slug):
+    product = _product_or_404(slug)
+    preset_form = PresetForm(request.POST)
+    form = ConfiguratorForm(request.POST, product=product)
+    if not preset_form.is_valid():
+        messages.error(request, "Give the preset a name (up to 60 characters).")
+    elif not form.is_valid():
+        messages.error(request, "The configuration is not valid, so it was not saved.")
+    else:
+        save = preset_save_for_user if request.user.is_authenticated else preset_save_for_session
+        owner = (
+            {"user": request.user}
+            if request.user.is_authenticated
+            else {"session": request.session}
+        )
+        try:
+            save(
+                **owner,
+                product=product,
+                name=preset_form.cleaned_data["name"],
+                configuration=form.configuration(),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Saved preset “{preset_form.cleaned_data['name'].strip()}”.")
+    return redirect(product.get_absolute_url() + "#presets")
+
+
+@require_POST
+def preset_delete(request, slug, preset_id):
+    product = _product_or_404(slug)
+    if request.user.is_authenticated:
+        deleted = preset_delete_for_user(user=request.user, preset_id=preset_id)
+    else:
+        deleted = preset_delete_for_session(session=request.session, preset_id=preset_id)
+    if deleted:
+        messages.success(request, "Preset deleted.")
+    else:
+        messages.warning(request, "That preset no longer exists.")
+    return redirect(product.get_absolute_url() + "#presets")
