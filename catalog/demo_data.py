@@ -20,7 +20,7 @@ PRODUCTS = [
         "base_amount": 4900,
         "billing_modes": "both",
         "subscription_amount": 3900,
-        "quantity_label": "months",
+        "quantity_label": "accounts",
         "max_quantity": 12,
         "summary": "Organic-looking follower growth from targeted, real-interest audiences.",
         "description": "We grow your Instagram audience with interest-targeted promotion, "
@@ -112,7 +112,7 @@ PRODUCTS = [
         "base_amount": 5900,
         "billing_modes": "both",
         "subscription_amount": 4500,
-        "quantity_label": "months",
+        "quantity_label": "accounts",
         "max_quantity": 12,
         "summary": "Followers and For You momentum for creators and brands on TikTok.",
         "description": "A managed TikTok growth programme: follower delivery, view boosts on new "
