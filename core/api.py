@@ -25,3 +25,8 @@ def api_key_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def base_url(request) -> str:
+    """This site's origin as the client reached it, for absolute links handed to gateways."""
+    return request.build_absolute_uri("/").rstrip("/")

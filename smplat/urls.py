@@ -11,6 +11,7 @@ from core import views as core_views
 urlpatterns = [
     path("", catalog_views.home, name="home"),
     path("", include("catalog.urls")),
+    path("", include("checkout.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("cms-admin/", include(wagtailadmin_urls)),

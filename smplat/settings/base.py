@@ -168,3 +168,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Payments. Without STRIPE_SECRET_KEY the local simulated gateway serves a hosted checkout page
+# and signs Stripe-shaped events with STRIPE_WEBHOOK_SECRET exactly as Stripe does.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_local_simulated_gateway")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # e.g. a local fake in tests
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local")
+CHECKOUT_SESSION_TTL_MINUTES = env.int("CHECKOUT_SESSION_TTL_MINUTES", default=60)
+CHECKOUT_SWEEP_GRACE_MINUTES = env.int("CHECKOUT_SWEEP_GRACE_MINUTES", default=5)
+WEBHOOK_TOLERANCE_SECONDS = 300
+WEBHOOK_MAX_BYTES = 1024 * 1024

@@ -1,0 +1,82 @@
+"""Stripe through its official library. The only module that imports `stripe`."""
+
+from __future__ import annotations
+
+import stripe
+from django.conf import settings
+
+from ..exceptions import GatewayError, SignatureInvalid
+from .base import HostedSession, SessionRequest
+
+
+def verify_signature(payload: bytes, signature_header: str, secret: str) -> None:
+    """Stripe's own check: `t=…,v1=…` HMAC-SHA256, timestamp within the tolerance."""
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature_header, secret, settings.WEBHOOK_TOLERANCE_SECONDS
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise SignatureInvalid("The Stripe-Signature header does not match the payload.") from exc
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def __init__(self, *, api_key: str, webhook_secret: str, api_base: str = ""):
+        options = {"base_addresses": {"api": api_base}} if api_base else {}
+        self.client = stripe.StripeClient(api_key, max_network_retries=2, **options)
+        self.webhook_secret = webhook_secret
+
+    def create_session(self, request: SessionRequest) -> HostedSession:
+        params = {
+            "mode": request.mode,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": line.currency.lower(),
+                        "unit_amount": line.amount,
+                        "product_data": {
+                            "name": line.name,
+                            **({"description": line.description} if line.description else {}),
+                        },
+                        **({"recurring": {"interval": line.interval}} if line.interval else {}),
+                    },
+                }
+                for line in request.lines
+            ],
+            "client_reference_id": request.order_number,
+            "customer_email": request.customer_email,
+            "metadata": {
+                "order_id": str(request.order_id),
+                "order_number": request.order_number,
+                "checkout_session_id": str(request.checkout_session_id),
+            },
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "expires_at": int(request.expires_at.timestamp()),
+        }
+        if request.mode == "subscription":
+            params["subscription_data"] = {"metadata": params["metadata"]}
+        else:
+            params["payment_intent_data"] = {"metadata": params["metadata"]}
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params, options={"idempotency_key": request.idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(
+                "The payment provider is not available right now. Please try again in a moment."
+            ) from exc
+        return HostedSession(provider_id=session.id, url=session.url)
+
+    def expire_session(self, provider_id: str) -> None:
+        try:
+            self.client.v1.checkout.sessions.expire(provider_id)
+        except stripe.InvalidRequestError:
+            pass  # already complete or expired: nothing to do
+        except stripe.StripeError as exc:
+            raise GatewayError("Could not expire the session at Stripe.") from exc
+
+    def verify_event(self, payload: bytes, signature_header: str) -> None:
+        verify_signature(payload, signature_header, self.webhook_secret)

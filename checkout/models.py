@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.models import TimeStampedModel
+
+
+class Cart(TimeStampedModel):
+    """A visitor's cart is keyed by session, a client's by account; both live in the database."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cart",
+    )
+    session_key = models.CharField(max_length=40, null=True, blank=True, unique=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="cart_has_one_owner",
+                condition=Q(user__isnull=False, session_key__isnull=True)
+                | Q(user__isnull=True, session_key__isnull=False),
+            )
+        ]
+
+    def __str__(self):
+        return f"Cart {self.pk}"
+
+
+class CartItem(TimeStampedModel):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    configuration = models.JSONField(help_text="Ids and quantity only; priced on every read.")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.product_id} in cart {self.cart_id}"
+
+
+class SessionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    COMPLETE = "complete", "Complete"
+    EXPIRED = "expired", "Expired"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PAID = "paid", "Paid"
+    PROCESSING = "processing", "Processing (delayed payment method)"
+    FAILED = "failed", "Failed"
+
+
+class CheckoutSession(TimeStampedModel):
+    """One hosted payment attempt for an order (Stripe Checkout Session or the local gateway)."""
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="checkout_sessions"
+    )
+    gateway = models.CharField(max_length=16)
+    provider_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    url = models.CharField(max_length=2000, blank=True)
+    mode = models.CharField(max_length=16)  # payment | subscription
+    status = models.CharField(
+        max_length=16, choices=SessionStatus.choices, default=SessionStatus.OPEN, db_index=True
+    )
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    amount_total = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    expires_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    regenerated_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerated_as"
+    )
+    payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
+    subscription_id = models.CharField(max_length=255, blank=True)
+    customer_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "attempt"], name="session_unique_attempt")
+        ]
+
+    def __str__(self):
+        return self.provider_id or f"session {self.pk}"
+
+
+class WebhookOutcome(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored (unhandled type)"
+    FAILED = "failed", "Failed"
+
+
+class WebhookEvent(models.Model):
+    """Every Stripe event we were sent, once per event id, with its delivery history."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    attempts = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(db_index=True)
+    outcome = models.CharField(
+        max_length=16,
+        choices=WebhookOutcome.choices,
+        default=WebhookOutcome.RECEIVED,
+        db_index=True,
+    )
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processing_ms = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,154 @@
+"""Reads for cart, checkout pages and payment observability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, Sum
+
+from catalog.models import Option, OptionGroup
+from catalog.pricing import Configuration, PriceBreakdown, price_configuration
+from catalog.selectors import campaign_rules
+from core.exceptions import ApplicationError
+from core.money import Money
+
+from .models import Cart, CartItem, CheckoutSession, WebhookEvent, WebhookOutcome
+
+
+@dataclass(frozen=True)
+class CartLine:
+    item: CartItem
+    breakdown: PriceBreakdown | None
+    error: str
+
+    @property
+    def product(self):
+        return self.item.product
+
+
+@dataclass(frozen=True)
+class CartView:
+    lines: list[CartLine]
+    total: Money | None
+
+    @property
+    def has_errors(self) -> bool:
+        return any(line.error for line in self.lines)
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def can_check_out(self) -> bool:
+        return bool(self.lines) and not self.has_errors and self.total is not None
+
+
+def cart_view(*, cart: Cart | None) -> CartView:
+    """Every item priced now by the pricing service; items that stopped being valid say why."""
+    if cart is None:
+        return CartView(lines=[], total=None)
+    items = list(
+        CartItem.objects.filter(cart=cart)
+        .select_related("product__category")
+        .prefetch_related(
+            Prefetch(
+                "product__option_groups",
+                queryset=OptionGroup.objects.prefetch_related(
+                    Prefetch("options", queryset=Option.objects.order_by("position", "pk"))
+                ),
+            ),
+            "product__addons",
+            "product__tiers",
+        )
+    )
+    campaigns = campaign_rules() if items else []
+    lines = []
+    for item in items:
+        try:
+            breakdown = price_configuration(
+                product=item.product,
+                configuration=Configuration.from_dict(item.configuration),
+                campaigns=campaigns,
+            )
+            lines.append(CartLine(item=item, breakdown=breakdown, error=""))
+        except ApplicationError as exc:
+            lines.append(CartLine(item=item, breakdown=None, error=exc.message))
+    priced = [line.breakdown for line in lines if line.breakdown]
+    currencies = {b.currency for b in priced}
+    total = None
+    if len(currencies) == 1:
+        currency = currencies.pop()
+        total = sum((b.total for b in priced), Money.zero(currency))
+    return CartView(lines=lines, total=total)
+
+
+def cart_item_count(*, cart_id: int | None) -> int:
+    return CartItem.objects.filter(cart_id=cart_id).count() if cart_id else 0
+
+
+def session_get_by_ref(ref: str) -> CheckoutSession | None:
+    """An operator's reference to a session: our id or the provider's."""
+    qs = CheckoutSession.objects.select_related("order")
+    if ref.isdigit():
+        return qs.filter(pk=int(ref)).first()
+    return qs.filter(provider_id=ref).first()
+
+
+def session_counts() -> dict[str, int]:
+    rows = CheckoutSession.objects.aggregate(
+        created=Count("id"),
+        open=Count("id", filter=Q(status="open")),
+        completed=Count("id", filter=Q(status="complete")),
+        expired=Count("id", filter=Q(status="expired")),
+        abandoned=Count("id", filter=Q(status="abandoned")),
+        regenerated=Count("id", filter=Q(regenerated_from__isnull=False)),
+        paid=Count("id", filter=Q(payment_status="paid")),
+    )
+    return rows
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 3)}
+
+
+def payment_observability(*, latency_window: int = 1000, failures: int = 10) -> dict:
+    """Checkout funnel and webhook delivery health for operators and alerting."""
+    sessions = session_counts()
+    created = sessions["created"]
+    by_type: dict[str, dict[str, int]] = {}
+    deliveries = 0
+    for row in WebhookEvent.objects.values("type", "outcome").annotate(
+        events=Count("id"), attempts=Sum("attempts")
+    ):
+        by_type.setdefault(row["type"], {})[row["outcome"]] = row["events"]
+        deliveries += row["attempts"]
+    failed = list(
+        WebhookEvent.objects.filter(outcome=WebhookOutcome.FAILED)
+        .order_by("-last_seen_at")
+        .values("event_id", "type", "attempts", "error", "last_seen_at")[:failures]
+    )
+    latencies = list(
+        WebhookEvent.objects.filter(processing_ms__isnull=False)
+        .order_by("-last_seen_at")
+        .values_list("processing_ms", flat=True)[:latency_window]
+    )
+    return {
+        "sessions": sessions,
+        "conversion_rate": round(sessions["completed"] / created, 4) if created else None,
+        "webhooks": {
+            "events": sum(sum(outcomes.values()) for outcomes in by_type.values()),
+            "deliveries": deliveries,
+            "by_type": by_type,
+            "failures": [{**f, "last_seen_at": f["last_seen_at"].isoformat()} for f in failed],
+            "last_error": failed[0]["error"] if failed else None,
+            "processing_ms": _percentiles(latencies),
+        },
+    }

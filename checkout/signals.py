@@ -1,0 +1,20 @@
+from django.contrib.auth.signals import user_logged_in
+
+from .models import Cart
+from .services import CART_TOKEN_KEY, cart_merge
+
+
+def merge_visitor_cart(sender, request, user, **kwargs):
+    """A visitor's cart joins the client's cart on sign-in; the session token survives login."""
+    if request is None or not hasattr(request, "session"):
+        return
+    token = request.session.pop(CART_TOKEN_KEY, None)
+    visitor_cart = Cart.objects.filter(session_key=token).first() if token else None
+    if visitor_cart is None:
+        return
+    target, _ = Cart.objects.get_or_create(user=user)
+    cart_merge(source=visitor_cart, target=target)
+    request.session["cart_count"] = target.items.count()
+
+
+user_logged_in.connect(merge_visitor_cart, dispatch_uid="checkout-merge-cart")

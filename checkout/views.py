@@ -1,0 +1,280 @@
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.forms import ConfiguratorForm
+from catalog.selectors import product_get_for_pricing
+from core.api import base_url
+from core.exceptions import ApplicationError
+from orders.models import Order
+
+from .exceptions import GatewayError
+from .forms import CartQuantityForm, CheckoutForm
+from .gateways import get_gateway
+from .models import CheckoutSession, SessionStatus
+from .selectors import cart_view
+from .services import (
+    cart_add,
+    cart_for_request,
+    cart_remove,
+    cart_update_quantity,
+    checkout_submit,
+    session_open_at_gateway,
+    session_resume,
+    session_transition,
+)
+from .webhooks import HandlerFailed, webhook_ingest
+
+PLACED_ORDERS_KEY = "placed_orders"
+
+
+def _remember_count(request, view) -> None:
+    request.session["cart_count"] = view.count
+
+
+# Cart -------------------------------------------------------------------------
+
+
+@require_GET
+def cart_detail(request):
+    view = cart_view(cart=cart_for_request(request, create=False))
+    _remember_count(request, view)
+    return render(request, "checkout/cart.html", {"cart": view})
+
+
+@require_POST
+def cart_add_item(request, slug):
+    product = product_get_for_pricing(slug=slug)
+    if product is None:
+        raise Http404("No such service.")
+    form = ConfiguratorForm(request.POST, product=product)
+    if not form.is_valid():
+        messages.error(
+            request, "Please correct the highlighted choices before adding to your cart."
+        )
+        return redirect(product.get_absolute_url())
+    try:
+        cart_add(
+            cart=cart_for_request(request, create=True),
+            product=product,
+            configuration=form.configuration(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(product.get_absolute_url())
+    messages.success(request, f"Added {product.title} to your cart.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+def cart_item_update(request, item_id):
+    cart = cart_for_request(request, create=False)
+    form = CartQuantityForm(request.POST)
+    if cart is None or not form.is_valid():
+        messages.error(request, "Enter a quantity of at least 1.")
+        return redirect("checkout:cart")
+    try:
+        cart_update_quantity(cart=cart, item_id=item_id, quantity=form.cleaned_data["quantity"])
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Quantity updated.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+def cart_item_remove(request, item_id):
+    cart = cart_for_request(request, create=False)
+    if cart is not None and cart_remove(cart=cart, item_id=item_id):
+        messages.success(request, "Removed from your cart.")
+    return redirect("checkout:cart")
+
+
+# Checkout ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    cart = cart_for_request(request, create=False)
+    view = cart_view(cart=cart)
+    if request.method == "POST":
+        form = CheckoutForm(request.POST, lines=view.lines)
+        token = form.data.get("checkout_token", "")
+        already = Order.objects.filter(checkout_token=token).first() if _is_uuid(token) else None
+        if already is not None and _may_see(request, already):
+            return redirect(_payment_url(request, already))  # a resubmitted form
+        if not view.can_check_out:
+            messages.error(request, "Your cart needs attention before checkout.")
+            return redirect("checkout:cart")
+        if form.is_valid():
+            return _place(request, cart, form)
+    else:
+        if not view.lines:
+            messages.info(request, "Your cart is empty.")
+            return redirect("checkout:cart")
+        initial = {}
+        if request.user.is_authenticated:
+            initial = {"email": request.user.email, "name": request.user.get_full_name()}
+        form = CheckoutForm(lines=view.lines, initial=initial)
+    return render(request, "checkout/checkout.html", {"cart": view, "form": form})
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _place(request, cart, form):
+    data = form.cleaned_data
+    try:
+        order, session, _ = checkout_submit(
+            cart=cart,
+            user=request.user,
+            email=data["email"],
+            name=data["name"],
+            targets=form.targets(),
+            checkout_token=data["checkout_token"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("checkout:cart")
+    request.session[PLACED_ORDERS_KEY] = [
+        order.number,
+        *request.session.get(PLACED_ORDERS_KEY, []),
+    ][:20]
+    request.session["cart_count"] = 0
+    try:
+        session = session_open_at_gateway(session=session, base_url=base_url(request))
+    except GatewayError as exc:
+        messages.error(request, f"Your order {order.number} is saved. {exc.message}")
+        return redirect(order.get_absolute_url())
+    return redirect(session.url)
+
+
+def _payment_url(request, order):
+    latest = order.checkout_sessions.order_by("-attempt").first()
+    if latest and latest.url and latest.status == SessionStatus.OPEN and not order.is_paid:
+        return latest.url
+    return order.get_absolute_url()
+
+
+def _may_see(request, order) -> bool:
+    if request.user.is_authenticated and (
+        request.user.pk == order.user_id or request.user.is_staff
+    ):
+        return True
+    return order.number in request.session.get(PLACED_ORDERS_KEY, [])
+
+
+def _order_for(request, number):
+    order = get_object_or_404(Order.objects.select_related("user"), number=number)
+    session_ref = request.GET.get("session_id", "")
+    via_session = (
+        bool(session_ref) and order.checkout_sessions.filter(provider_id=session_ref).exists()
+    )
+    if not (via_session or _may_see(request, order)):
+        raise Http404("No such order.")
+    return order
+
+
+@require_GET
+def order_status(request, number):
+    order = _order_for(request, number)
+    sessions = list(order.checkout_sessions.order_by("-attempt")[:5])
+    invoice = order.invoices.filter(kind="order").first()
+    return render(
+        request,
+        "checkout/order_status.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "latest_session": sessions[0] if sessions else None,
+            "invoice": invoice,
+            "awaiting_webhook": not order.is_paid
+            and bool(sessions)
+            and sessions[0].status == SessionStatus.COMPLETE,
+        },
+    )
+
+
+@require_GET
+def cancelled(request, number):
+    order = _order_for(request, number)
+    session_ref = request.GET.get("session_id", "")
+    session = order.checkout_sessions.filter(provider_id=session_ref).first()
+    if session is not None and session.status == SessionStatus.OPEN:
+        session_transition(session_id=session.pk, to_status=SessionStatus.ABANDONED)
+    messages.info(
+        request, "Payment was cancelled. Your order is saved; you can pay whenever you are ready."
+    )
+    return redirect(order.get_absolute_url())
+
+
+@require_POST
+def resume_payment(request, number):
+    order = _order_for(request, number)
+    try:
+        session = session_resume(order=order, base_url=base_url(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(order.get_absolute_url())
+    return redirect(session.url)
+
+
+# Local hosted checkout (the embedded default gateway) --------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def hosted_checkout(request, provider_id):
+    if settings.PAYMENT_GATEWAY != "local":
+        raise Http404("The local checkout is not enabled.")
+    session = get_object_or_404(
+        CheckoutSession.objects.select_related("order"), provider_id=provider_id
+    )
+    if request.method == "POST" and session.status in (SessionStatus.OPEN, SessionStatus.ABANDONED):
+        return _hosted_action(request, session, request.POST.get("action", ""))
+    return render(
+        request,
+        "checkout/hosted.html",
+        {"session": session, "order": session.order, "lines": list(session.order.lines.all())},
+    )
+
+
+def _hosted_action(request, session, action):
+    from .gateways.local import session_object
+
+    order_url = session.order.get_absolute_url()
+    if action == "cancel":
+        return redirect(
+            f"{reverse('checkout:cancelled', kwargs={'number': session.order.number})}?session_id={session.provider_id}"
+        )
+    events = {
+        "pay": [("checkout.session.completed", "complete", "paid")],
+        "pay_delayed": [
+            ("checkout.session.completed", "complete", "unpaid"),
+            ("checkout.session.async_payment_succeeded", "complete", "paid"),
+        ],
+        "expire": [("checkout.session.expired", "expired", "unpaid")],
+    }.get(action)
+    if events is None:
+        messages.error(request, "Choose pay, cancel or let the session expire.")
+        return redirect(session.url)
+    gateway = get_gateway()
+    for event_type, status, payment_status in events:
+        payload, signature = gateway.signed_event(
+            event_type, session_object(session, status=status, payment_status=payment_status)
+        )
+        try:
+            webhook_ingest(payload=payload, signature_header=signature)
+        except HandlerFailed:
+            messages.error(request, "The payment could not be recorded; please try again.")
+            return redirect(session.url)
+    return redirect(f"{order_url}?session_id={session.provider_id}")

@@ -1,0 +1,115 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from core.models import TimeStampedModel
+from core.money import Money
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting payment"
+    PROCESSING = "processing", "Processing"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    ON_HOLD = "on_hold", "On hold"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Order(TimeStampedModel):
+    number = models.CharField(max_length=20, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    email = models.EmailField()
+    name = models.CharField(max_length=120)
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
+    )
+    currency = models.CharField(max_length=3)
+    subtotal_amount = models.PositiveBigIntegerField()
+    discount_amount = models.PositiveBigIntegerField(default=0)
+    total_amount = models.PositiveBigIntegerField()
+    is_subscription = models.BooleanField(default=False)
+    # One checkout form render = one token: resubmits find the order instead of making another.
+    checkout_token = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_amount, self.currency)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None
+
+    def get_absolute_url(self):
+        return reverse("checkout:order-status", kwargs={"number": self.number})
+
+
+class OrderLine(models.Model):
+    """A price snapshot: what was bought and what it cost when the order was placed."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    description = models.CharField(max_length=500, blank=True)
+    configuration = models.JSONField()
+    breakdown = models.JSONField()
+    quantity = models.PositiveIntegerField()
+    billing = models.CharField(max_length=16)
+    interval = models.CharField(max_length=8, blank=True)
+    target = models.CharField(max_length=300, help_text="Account handle or link to grow.")
+    currency = models.CharField(max_length=3)
+    gross_amount = models.PositiveBigIntegerField()
+    discount_amount = models.PositiveBigIntegerField()
+    total_amount = models.PositiveBigIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"{self.title} × {self.quantity}"
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_amount, self.currency)
+
+
+class OrderStatusChange(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=OrderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=40, help_text="system, webhook, staff, …")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class OrderNumberSequence(models.Model):
+    """One row per year; locked to hand out human order numbers without gaps or clashes."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"

@@ -1,0 +1,149 @@
+"""Every write to orders: placing them and moving them through the status graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.pricing import PriceBreakdown
+
+from .exceptions import InvalidTransition
+from .models import Order, OrderLine, OrderNumberSequence, OrderStatus, OrderStatusChange
+from .signals import order_paid
+from .transitions import can_transition
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One priced line to place: the breakdown comes from the pricing service."""
+
+    product: object
+    breakdown: PriceBreakdown
+    target: str
+
+
+def _next_number(year: int) -> str:
+    # Insert the year's row if missing, then lock it: concurrent checkouts queue here briefly.
+    OrderNumberSequence.objects.bulk_create([OrderNumberSequence(year=year)], ignore_conflicts=True)
+    sequence = OrderNumberSequence.objects.select_for_update().get(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"SMP-{year}-{sequence.last_number:06d}"
+
+
+@transaction.atomic
+def order_place(
+    *, user, email: str, name: str, lines: list[LineRequest], checkout_token
+) -> tuple[Order, bool]:
+    """Create an order with price snapshots; (order, created). A reused token returns its order."""
+    existing = Order.objects.filter(checkout_token=checkout_token).first()
+    if existing is not None:
+        return existing, False
+    currency = lines[0].breakdown.currency
+    if any(line.breakdown.currency != currency for line in lines):
+        raise InvalidTransition(
+            "All items in one order must use the same currency.", code="mixed_currency"
+        )
+    gross = sum(line.breakdown.gross.amount for line in lines)
+    discount = sum(line.breakdown.discount.amount for line in lines)
+    total = sum(line.breakdown.total.amount for line in lines)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=_next_number(timezone.now().year),
+                user=user,
+                email=email,
+                name=name,
+                currency=currency,
+                subtotal_amount=gross,
+                discount_amount=discount,
+                total_amount=total,
+                is_subscription=any(line.breakdown.interval for line in lines),
+                checkout_token=checkout_token,
+            )
+    except IntegrityError:
+        # The same form was submitted twice at once; the other request placed the order.
+        return Order.objects.get(checkout_token=checkout_token), False
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=line.product,
+            title=line.product.title,
+            description=_describe(line.breakdown),
+            configuration=line.breakdown.configuration.as_dict(),
+            breakdown=line.breakdown.as_dict(),
+            quantity=line.breakdown.quantity,
+            billing=line.breakdown.billing,
+            interval=line.breakdown.interval or "",
+            target=line.target,
+            currency=currency,
+            gross_amount=line.breakdown.gross.amount,
+            discount_amount=line.breakdown.discount.amount,
+            total_amount=line.breakdown.total.amount,
+            position=index,
+        )
+        for index, line in enumerate(lines)
+    )
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status="",
+        to_status=OrderStatus.PENDING,
+        source="checkout",
+        actor=user,
+        reason="Order placed",
+    )
+    return order, True
+
+
+def _describe(breakdown: PriceBreakdown) -> str:
+    chosen = [line.label for line in breakdown.lines if line.kind != "base"]
+    return ", ".join(chosen)[:500]
+
+
+@transaction.atomic
+def order_transition(
+    *, order_id: int, to_status: str, source: str, reason: str = "", actor=None
+) -> Order:
+    """Move an order along the graph: lock, check, save, audit. The only writer of `status`."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status == to_status:
+        return order
+    if not can_transition(order.status, to_status):
+        raise InvalidTransition(
+            f"Order {order.number} cannot go from {order.get_status_display().lower()} to "
+            f"{OrderStatus(to_status).label.lower()}.",
+        )
+    from_status = order.status
+    order.status = to_status
+    order.save(update_fields=["status", "updated_at"])
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        source=source,
+        reason=reason,
+        actor=actor,
+    )
+    return order
+
+
+@transaction.atomic
+def order_mark_paid(*, order_id: int, reference: str, source: str) -> tuple[Order, bool]:
+    """Record a confirmed payment once; (order, newly_paid). Hands the order to fulfillment."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.paid_at is not None:
+        return order, False
+    order.paid_at = timezone.now()
+    order.payment_reference = reference[:255]
+    order.save(update_fields=["paid_at", "payment_reference", "updated_at"])
+    if order.status == OrderStatus.PENDING:
+        order = order_transition(
+            order_id=order.pk,
+            to_status=OrderStatus.PROCESSING,
+            source=source,
+            reason="Payment confirmed",
+        )
+    order_paid.send(sender=Order, order=order)
+    return order, True

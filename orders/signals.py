@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+# Sent inside the transaction that records a confirmed payment (kwargs: order). Fulfillment
+# receives it to create the order's tasks atomically with the payment.
+order_paid = Signal()
