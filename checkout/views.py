@@ -112,8 +112,13 @@ def checkout(request):
         if form.is_valid():
             return _place(request, cart, form)
     else:
-        if not view.lines:
-            messages.info(request, "Your cart is empty.")
+        if not view.can_check_out:
+            messages.info(
+                request,
+                "Your cart needs attention before checkout."
+                if view.lines
+                else "Your cart is empty.",
+            )
             return redirect("checkout:cart")
         initial = {}
         if request.user.is_authenticated:
