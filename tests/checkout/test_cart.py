@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -167,7 +169,7 @@ def test_cart_page_query_budget_is_independent_of_item_count(client, product):
 
 
 def test_seed_demo_catalog_can_be_bought(client):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=StringIO())
     from catalog.models import Product
 
     product = Product.objects.get(slug="tiktok-growth")

@@ -50,7 +50,9 @@ def submit(client, **overrides):
         "checkout_token": token,
     }
     for name, value in zip(
-        targets, ["@insta.brand", "https://www.tiktok.com/@tok.brand", "https://brand.example"]
+        targets,
+        ["@insta.brand", "https://www.tiktok.com/@tok.brand", "https://brand.example"],
+        strict=False,
     ):
         data[name] = value
     data.update(overrides)
