@@ -260,13 +260,14 @@ def session_resume(*, order: Order, base_url: str) -> CheckoutSession:
     if order.is_paid:
         raise SessionNotRegenerable("This order is already paid.")
     latest = order.checkout_sessions.order_by("-attempt").first()
-    if (
-        latest
-        and latest.status == SessionStatus.OPEN
-        and latest.expires_at > timezone.now() + timedelta(minutes=2)
-    ):
+    if latest is None:
+        raise SessionNotRegenerable("This order has no payment session.")
+    # An opened page is worth reusing while it lives; an attempt never opened at the gateway
+    # can only be opened if Stripe's 30-minute minimum lifetime still fits.
+    margin = timedelta(minutes=2 if latest.provider_id else 31)
+    if latest.status == SessionStatus.OPEN and latest.expires_at > timezone.now() + margin:
         return session_open_at_gateway(session=latest, base_url=base_url)
-    return session_regenerate(session_id=latest.pk, base_url=base_url) if latest else None
+    return session_regenerate(session_id=latest.pk, base_url=base_url)
 
 
 def session_regenerate(*, session_id: int, base_url: str) -> CheckoutSession:

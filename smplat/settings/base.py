@@ -175,7 +175,10 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_local_simulated_gateway")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # e.g. a local fake in tests
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local")
-CHECKOUT_SESSION_TTL_MINUTES = env.int("CHECKOUT_SESSION_TTL_MINUTES", default=60)
+# Stripe accepts 30 minutes to 24 hours.
+CHECKOUT_SESSION_TTL_MINUTES = min(
+    max(env.int("CHECKOUT_SESSION_TTL_MINUTES", default=60), 30), 1440
+)
 CHECKOUT_SWEEP_GRACE_MINUTES = env.int("CHECKOUT_SWEEP_GRACE_MINUTES", default=5)
 WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_BYTES = 1024 * 1024
