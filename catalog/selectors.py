@@ -112,14 +112,16 @@ _RULE_FIELDS = (
 
 
 def campaign_rules(*, at=None, product: Product | None = None) -> list[CampaignRule]:
-    """Running campaigns with their targets, in one query however many they target.
+    """Running and upcoming campaigns with their targets, in one query however many they target.
 
     With `product`, only campaigns that target it (directly or by category).
     """
     at = at or timezone.now()
-    running = Q(campaign__is_active=True, campaign__starts_at__lte=at, campaign__ends_at__gt=at)
-    by_product = Campaign.products.through.objects.filter(running)
-    by_category = Campaign.categories.through.objects.filter(running)
+    # Upcoming campaigns too: pricing checks each window at the moment it prices, so a
+    # cached list stays right when a campaign starts.
+    live = Q(campaign__is_active=True, campaign__ends_at__gt=at)
+    by_product = Campaign.products.through.objects.filter(live)
+    by_category = Campaign.categories.through.objects.filter(live)
     if product is not None:
         by_product = by_product.filter(product_id=product.pk)
         by_category = by_category.filter(category_id=product.category_id)
@@ -151,6 +153,16 @@ def campaign_rules(*, at=None, product: Product | None = None) -> list[CampaignR
         )
         for pk, fields in sorted(grouped.items())
     ]
+
+
+def campaign_rules_cached(*, product: Product | None = None) -> list[CampaignRule]:
+    """For display. Charging (cart, checkout) reads campaigns fresh with `campaign_rules`."""
+    key = f"catalog:campaigns:{catalog_version()}:{product.pk if product else 'all'}"
+    rules = cache.get(key)
+    if rules is None:
+        rules = campaign_rules(product=product)
+        cache.set(key, rules, settings.CATALOG_CACHE_SECONDS)
+    return rules
 
 
 @dataclass(frozen=True)
@@ -224,6 +236,17 @@ def product_get_for_pricing(
         qs = qs.filter(is_active=True)
     lookup = {"slug": slug} if slug is not None else {"pk": pk}
     return qs.filter(**lookup).first()
+
+
+def product_get_for_display(*, slug: str) -> Product | None:
+    """`product_get_for_pricing`, cached per catalog version for the product page."""
+    key = f"catalog:product:{catalog_version()}:{slug}"
+    product = cache.get(key)
+    if product is None:
+        product = product_get_for_pricing(slug=slug)
+        if product is not None:
+            cache.set(key, product, settings.CATALOG_CACHE_SECONDS)
+    return product
 
 
 def preset_list_for_user(*, user, product: Product) -> list[ConfigurationPreset]:

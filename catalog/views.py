@@ -3,25 +3,27 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.api import json_error
 from core.exceptions import ApplicationError
+from core.page_cache import is_stateless_visitor, may_store, path_key
 
 from .forms import CatalogQueryForm, ConfiguratorForm, PresetForm
 from .pricing import Configuration, default_configuration, price_configuration
 from .selectors import (
     SORT_LABELS,
-    campaign_rules,
+    campaign_rules_cached,
     catalog_page,
     catalog_version,
     category_list,
     preset_list_for_user,
     product_featured_list,
-    product_get_for_pricing,
+    product_get_for_display,
     search_trending_cached,
 )
 from .services import (
@@ -61,16 +63,19 @@ def _listing_fragment(params: dict) -> tuple[int, str]:
 
 @require_GET
 def catalog_list(request):
+    stateless = is_stateless_visitor(request)
+    page_key = path_key("catalog:page", catalog_version(), request)
+    if stateless and (hit := cache.get(page_key)) is not None:
+        params, count, content = hit
+        _record_search(params, count)
+        return HttpResponse(content)
     params, notices = CatalogQueryForm(request.GET).params()
     categories = category_list()
     if params["category"] and params["category"] not in {c.slug for c in categories}:
         notices.append(CatalogQueryForm.NOTICES["category"])
         params["category"] = ""
     count, results_html = _listing_fragment(params)
-    if params["q"] and params["page"] == 1:
-        search_event_record(
-            query=params["q"], category=params["category"], sort=params["sort"], result_count=count
-        )
+    _record_search(params, count)
     context = {
         "params": params,
         "notices": notices,
@@ -82,11 +87,22 @@ def catalog_list(request):
     }
     if count == 0:
         context["suggestions"] = product_featured_list(limit=4)
-    return render(request, "catalog/list.html", context)
+    response = render(request, "catalog/list.html", context)
+    if stateless and may_store(request, response):
+        cache.set(page_key, (params, count, response.content), settings.CATALOG_CACHE_SECONDS)
+    return response
+
+
+def _record_search(params: dict, count: int) -> None:
+    """Every search counts, cached page or not; paging through results is not a new search."""
+    if params["q"] and params["page"] == 1:
+        search_event_record(
+            query=params["q"], category=params["category"], sort=params["sort"], result_count=count
+        )
 
 
 def _product_or_404(slug: str):
-    product = product_get_for_pricing(slug=slug)
+    product = product_get_for_display(slug=slug)
     if product is None:
         raise Http404("No such service.")
     return product
@@ -111,7 +127,7 @@ def _preset_configuration(request, product, preset_id):
 @require_GET
 def product_detail(request, slug):
     product = _product_or_404(slug)
-    campaigns = campaign_rules(product=product)
+    campaigns = campaign_rules_cached(product=product)
     configuration, breakdown, error = default_configuration(product), None, None
     presets = _presets(request, product)
     preset_id = request.GET.get("preset", "")
@@ -152,7 +168,7 @@ def product_detail(request, slug):
             "price_error": error,
             "presets": presets,
             "preset_form": PresetForm(),
-            "campaigns": campaigns,
+            "campaign": next((c for c in campaigns if c.applies_to(product, timezone.now())), None),
             "tiers": list(product.tiers.all()),
         },
     )
@@ -161,7 +177,7 @@ def product_detail(request, slug):
 @require_GET
 def product_price(request, slug):
     """Price breakdown for the configurator's live update: JSON, or the HTML partial."""
-    product = product_get_for_pricing(slug=slug)
+    product = product_get_for_display(slug=slug)
     if product is None:
         return json_error("product_not_found", "No such service.", status=404)
     form = ConfiguratorForm(request.GET, product=product)
@@ -171,7 +187,11 @@ def product_price(request, slug):
             "invalid_configuration", "Please correct the highlighted choices.", fields=fields
         )
     try:
-        breakdown = price_configuration(product=product, configuration=form.configuration())
+        breakdown = price_configuration(
+            product=product,
+            configuration=form.configuration(),
+            campaigns=campaign_rules_cached(product=product),
+        )
     except ApplicationError as exc:
         return json_error(exc.code, exc.message)
     if request.GET.get("format") == "html":

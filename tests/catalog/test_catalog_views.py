@@ -194,3 +194,18 @@ def test_home_page_links_to_catalog(client, catalog):
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert 'href="/catalog/"' in response.content.decode()
+
+
+def test_stateless_visitors_share_a_cached_page_but_every_search_is_recorded(client, catalog):
+    first = client.get(URL, {"q": "followers"})
+    second = client.get(URL, {"q": "followers"})
+    assert first.content == second.content
+    assert SearchEvent.objects.filter(query="followers").count() == 2
+
+
+def test_visitors_with_a_session_never_get_a_shared_page(client, catalog):
+    from django.contrib.auth import get_user_model
+
+    client.get(URL)  # fills the shared cache
+    client.force_login(get_user_model().objects.create_user("shopper", password="pw-123456"))
+    assert "Sign out" in client.get(URL).content.decode()
