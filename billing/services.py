@@ -163,13 +163,36 @@ def subscription_update_status(
 @transaction.atomic
 def refund_record(
     *, invoice: Invoice, provider_id: str, amount: int, currency: str, reason: str = ""
-) -> tuple[Refund, bool]:
+) -> tuple[Refund | None, bool]:
     """Record one provider refund against an invoice and update what the invoice shows."""
     existing = Refund.objects.filter(provider_id=provider_id).first()
     if existing is not None:
         return existing, False
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    return _refund_apply(invoice, provider_id, amount, currency, reason)
+
+
+@transaction.atomic
+def refund_record_cumulative(
+    *, invoice: Invoice, charge_id: str, total_refunded: int, currency: str
+) -> tuple[Refund | None, bool]:
+    """Record what a charge's cumulative `amount_refunded` adds to the invoice's refunds.
+
+    The difference is taken under the invoice's row lock, so concurrent or out-of-order
+    deliveries of the same charge never count a refund twice.
+    """
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    amount = total_refunded - invoice.refunded_amount
+    provider_id = f"{charge_id}:{total_refunded}"
+    if amount <= 0 or Refund.objects.filter(provider_id=provider_id).exists():
+        return None, False
+    return _refund_apply(invoice, provider_id, amount, currency, "")
+
+
+def _refund_apply(invoice, provider_id, amount, currency, reason) -> tuple[Refund | None, bool]:
     amount = min(amount, invoice.total_amount - invoice.refunded_amount)
+    if amount <= 0:
+        return None, False
     refund = Refund.objects.create(
         invoice=invoice,
         provider_id=provider_id,

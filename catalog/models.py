@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import TimeStampedModel
 from core.money import Money
@@ -256,7 +257,7 @@ class SearchEvent(models.Model):
     category = models.CharField(max_length=50, blank=True)
     sort = models.CharField(max_length=20, blank=True)
     result_count = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

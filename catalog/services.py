@@ -6,11 +6,13 @@ import logging
 import re
 import uuid
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .exceptions import PresetError
 from .models import ConfigurationPreset, Product, SearchEvent
 from .pricing import Configuration, price_configuration
+from .telemetry import search_buffer
 
 logger = logging.getLogger(__name__)
 
@@ -24,16 +26,16 @@ def search_normalise(query: str) -> str:
 
 
 def search_event_record(*, query: str, category: str, sort: str, result_count: int) -> None:
-    """Persist one search. Telemetry never breaks the page: failures are logged and dropped."""
-    try:
-        SearchEvent.objects.create(
+    """Record one search (buffered; see catalog.telemetry). Never raises into the page."""
+    search_buffer.add(
+        SearchEvent(
             query=search_normalise(query),
             category=category[:50],
             sort=sort[:20],
             result_count=result_count,
+            created_at=timezone.now(),
         )
-    except DatabaseError:
-        logger.warning("search telemetry write failed", exc_info=True)
+    )
 
 
 def _validated(product: Product, configuration: Configuration, name: str) -> tuple[str, dict]:

@@ -21,11 +21,13 @@ from billing.services import (
     invoice_create_for_order,
     invoice_create_renewal,
     refund_record,
+    refund_record_cumulative,
     subscription_record,
     subscription_update_status,
 )
 from orders.models import Order, OrderStatus
 from orders.services import order_mark_paid, order_transition
+from orders.transitions import can_transition
 
 from .exceptions import EventIgnored, MalformedEvent
 from .gateways import get_gateway
@@ -71,7 +73,10 @@ def webhook_ingest(*, payload: bytes, signature_header: str) -> IngestResult:
             locked.save(update_fields=["outcome", "error", "processed_at", "processing_ms"])
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        WebhookEvent.objects.filter(pk=record.pk).update(
+        # A concurrent delivery may have processed the event since our rollback.
+        WebhookEvent.objects.filter(pk=record.pk).exclude(
+            outcome__in=[WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED]
+        ).update(
             outcome=WebhookOutcome.FAILED,
             error=error,
             processing_ms=(time.perf_counter() - started) * 1000,
@@ -137,9 +142,12 @@ def _dispatch(event: dict) -> str:
 
 
 def _session_for(obj: dict) -> CheckoutSession:
-    session = (
-        CheckoutSession.objects.select_related("order").filter(provider_id=obj.get("id")).first()
-    )
+    provider_id = obj.get("id")
+    session = None
+    if isinstance(provider_id, str) and provider_id:
+        session = (
+            CheckoutSession.objects.select_related("order").filter(provider_id=provider_id).first()
+        )
     if session is None:
         metadata = obj.get("metadata") or {}
         pk = str(metadata.get("checkout_session_id", ""))
@@ -186,8 +194,10 @@ def on_session_completed(obj: dict, event: dict) -> None:
     session = _session_for(obj)
     paid = obj.get("payment_status") in ("paid", "no_payment_required")
     fields = _session_fields(obj)
-    if session.payment_status != PaymentStatus.PAID:
-        fields["payment_status"] = PaymentStatus.PAID if paid else PaymentStatus.PROCESSING
+    if paid:
+        fields["payment_status"] = PaymentStatus.PAID
+    elif session.payment_status == PaymentStatus.UNPAID:
+        fields["payment_status"] = PaymentStatus.PROCESSING  # a delayed method is under way
     session_transition(session_id=session.pk, to_status=SessionStatus.COMPLETE, **fields)
     if paid:
         _payment_confirmed(session, obj, source="webhook:checkout.session.completed")
@@ -228,13 +238,36 @@ def _subscription_id(obj: dict) -> str | None:
 
 
 def _subscription(obj: dict) -> Subscription:
-    provider_id = _subscription_id(obj) if obj.get("object") == "invoice" else obj.get("id")
+    """Our subscription for a subscription or invoice object.
+
+    An event may overtake `checkout.session.completed`; the metadata we gave Stripe names the
+    order, so the subscription is recorded then and there instead of dropping the event.
+    """
+    is_invoice = obj.get("object") == "invoice"
+    provider_id = _subscription_id(obj) if is_invoice else obj.get("id")
+    if not isinstance(provider_id, str) or not provider_id:
+        raise EventIgnored("no subscription id in the event")
     subscription = (
         Subscription.objects.select_related("order").filter(provider_id=provider_id).first()
     )
-    if subscription is None:
+    if subscription is not None:
+        return subscription
+    metadata = (
+        ((obj.get("parent") or {}).get("subscription_details") or {}).get("metadata")
+        if is_invoice
+        else obj.get("metadata")
+    ) or {}
+    order_id = str(metadata.get("order_id", ""))
+    order = (
+        Order.objects.filter(pk=int(order_id), is_subscription=True).first()
+        if order_id.isdigit()
+        else None
+    )
+    if order is None:
         raise EventIgnored(f"no subscription {provider_id!r} here")
-    return subscription
+    return subscription_record(
+        order=order, provider_id=provider_id, customer_id=str(obj.get("customer") or "")
+    )
 
 
 def _ts(value) -> datetime | None:
@@ -309,37 +342,34 @@ def on_charge_refunded(obj: dict, event: dict) -> None:
     )
     if invoice is None:
         raise EventIgnored(f"no invoice paid by {references!r}")
+    currency = str(obj.get("currency") or invoice.currency)
     refunds = ((obj.get("refunds") or {}).get("data")) or []
-    if refunds:
-        for refund in refunds:
-            refund_record(
-                invoice=invoice,
-                provider_id=str(refund["id"]),
-                amount=int(refund.get("amount") or 0),
-                currency=str(refund.get("currency") or invoice.currency),
-                reason=str(refund.get("reason") or ""),
-            )
-    else:
-        # Newer API versions leave refunds out of the charge: record the newly refunded amount.
-        total_refunded = int(obj.get("amount_refunded") or 0)
+    for refund in refunds:
         refund_record(
             invoice=invoice,
-            provider_id=f"{obj.get('id')}:{total_refunded}",
-            amount=max(total_refunded - invoice.refunded_amount, 0),
-            currency=str(obj.get("currency") or invoice.currency),
+            provider_id=str(refund["id"]),
+            amount=int(refund.get("amount") or 0),
+            currency=str(refund.get("currency") or currency),
+            reason=str(refund.get("reason") or ""),
+        )
+    if not refunds:  # newer API versions leave the refund list out of the charge
+        refund_record_cumulative(
+            invoice=invoice,
+            charge_id=str(obj.get("id")),
+            total_refunded=int(obj.get("amount_refunded") or 0),
+            currency=currency,
         )
     invoice.refresh_from_db()
     order = Order.objects.get(pk=invoice.order_id)
-    if invoice.status == Invoice.Status.REFUNDED and order.status != OrderStatus.REFUNDED:
-        from orders.transitions import can_transition
-
-        if can_transition(order.status, OrderStatus.REFUNDED):
-            order_transition(
-                order_id=order.pk,
-                to_status=OrderStatus.REFUNDED,
-                source="webhook:charge.refunded",
-                reason="Payment refunded in full",
-            )
+    if invoice.status == Invoice.Status.REFUNDED and can_transition(
+        order.status, OrderStatus.REFUNDED
+    ):
+        order_transition(
+            order_id=order.pk,
+            to_status=OrderStatus.REFUNDED,
+            source="webhook:charge.refunded",
+            reason="Payment refunded in full",
+        )
 
 
 HANDLERS = {

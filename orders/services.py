@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,8 @@ from .exceptions import InvalidTransition
 from .models import Order, OrderLine, OrderNumberSequence, OrderStatus, OrderStatusChange
 from .signals import order_paid
 from .transitions import can_transition
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,12 +141,16 @@ def order_mark_paid(*, order_id: int, reference: str, source: str) -> tuple[Orde
     order.paid_at = timezone.now()
     order.payment_reference = reference[:255]
     order.save(update_fields=["paid_at", "payment_reference", "updated_at"])
-    if order.status == OrderStatus.PENDING:
-        order = order_transition(
-            order_id=order.pk,
-            to_status=OrderStatus.PROCESSING,
-            source=source,
-            reason="Payment confirmed",
-        )
+    if order.status != OrderStatus.PENDING:
+        # Paid after it was cancelled: the money is recorded (and invoiced) for staff to
+        # refund, but nothing is fulfilled.
+        logger.warning("payment %s arrived for %s order %s", reference, order.status, order.number)
+        return order, True
+    order = order_transition(
+        order_id=order.pk,
+        to_status=OrderStatus.PROCESSING,
+        source=source,
+        reason="Payment confirmed",
+    )
     order_paid.send(sender=Order, order=order)
     return order, True

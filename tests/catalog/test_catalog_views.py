@@ -170,7 +170,7 @@ def test_telemetry_failure_does_not_break_the_page(client, catalog, monkeypatch)
     def broken(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(SearchEvent.objects, "create", broken)
+    monkeypatch.setattr(SearchEvent.objects, "bulk_create", broken)
     response = client.get(URL, {"q": "followers"})
     assert response.status_code == 200
     assert titles(response) == ["Instagram Followers"]
@@ -209,3 +209,23 @@ def test_visitors_with_a_session_never_get_a_shared_page(client, catalog):
     client.get(URL)  # fills the shared cache
     client.force_login(get_user_model().objects.create_user("shopper", password="pw-123456"))
     assert "Sign out" in client.get(URL).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_buffered_telemetry_is_written_in_batches_off_the_request(client, catalog, settings):
+    from catalog.telemetry import search_buffer
+
+    settings.SEARCH_TELEMETRY_FLUSH_SECONDS = 0.05
+    for query in ("followers", "views", "nothing at all"):
+        client.get(URL, {"q": query})
+    import time
+
+    deadline = time.monotonic() + 5
+    while SearchEvent.objects.count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(SearchEvent.objects.values_list("query", "result_count")) == [
+        ("followers", 1),
+        ("nothing at all", 0),
+        ("views", 1),
+    ]
+    assert search_buffer.flush() == 0
