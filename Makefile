@@ -29,6 +29,7 @@ test: install
 	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: install

@@ -1,0 +1,269 @@
+"""Storefront benchmark: wrk against gunicorn + production settings, per database.
+
+    .venv/bin/python bench/run.py [--db sqlite,postgres] [--duration 10]
+                                  [--connections 16] [--products 10000]
+
+Prints a table and PASS/FAIL lines for the targets, and writes
+bench/results/catalog-<db>.json, latest.json and README-table.md.
+Exits non-zero only when the harness itself fails, never for a missed target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import harness
+from harness import HarnessError, Scenario, Server, log
+
+RESULTS_DIR = harness.BENCH_DIR / "results"
+WARMUP_SECONDS = 2
+THREADS = 2
+
+# Add scenarios here. `bare` must stay: it is the ceiling the others are judged against.
+SCENARIOS = [
+    Scenario("bare", "/healthz"),  # no database, no templates
+    Scenario("catalog", "/catalog/"),
+    Scenario("search", "/catalog/?q=followers"),
+    Scenario("product", "/products/instagram-growth/"),
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A pass/fail goal computed from one database's results, keyed by scenario name."""
+
+    name: str
+    check: Callable[[dict[str, dict]], tuple[bool, str]]
+
+
+def _catalog_p95(results):
+    p95 = results["catalog"]["latency_ms"]["p95"]
+    return p95 < 50, f"{p95:.1f} ms"
+
+
+def _catalog_vs_bare(results):
+    ratio = results["catalog"]["rps"] / results["bare"]["rps"]
+    return ratio >= 0.5, f"{ratio:.2f} × bare"
+
+
+TARGETS = [
+    Target("catalog p95 < 50 ms", _catalog_p95),
+    Target("catalog req/s >= 0.5 × bare req/s", _catalog_vs_bare),
+]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark the storefront under gunicorn + wrk.")
+    parser.add_argument(
+        "--db",
+        default="sqlite,postgres",
+        help="comma-separated backends: " + ",".join(harness.DATABASES),
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--products", type=int, default=10_000, help="catalog size")
+    parser.add_argument(
+        "--keep-tmp",
+        action="store_true",
+        help="keep the temp dir (SQLite file, gunicorn log) for inspection",
+    )
+    args = parser.parse_args(argv)
+    args.db = [name.strip() for name in args.db.split(",") if name.strip()]
+    unknown = [name for name in args.db if name not in harness.DATABASES]
+    if unknown:
+        parser.error(
+            f"unknown --db {', '.join(unknown)}; choose from {', '.join(harness.DATABASES)}"
+        )
+    return args
+
+
+def measure(server: Server, scenario: Scenario, args) -> dict:
+    """Warm up, then measure one scenario; quote the server log if anything failed."""
+    status, body = harness.request(server.base_url, scenario)
+    log(f"{scenario.name}: {scenario.method} {scenario.path} -> {status}")
+    # The warm-up fills each worker's caches and connection pool, so the
+    # measurement sees steady state rather than the first request's costs.
+    harness.run_wrk(
+        server.base_url,
+        scenario,
+        duration=WARMUP_SECONDS,
+        connections=args.connections,
+        threads=THREADS,
+    )
+    offset = server.log_size()
+    with harness.CpuMeter(server.proc.pid) as cpu:
+        result = harness.run_wrk(
+            server.base_url,
+            scenario,
+            duration=args.duration,
+            connections=args.connections,
+            threads=THREADS,
+        )
+    result["probe_status"] = status
+    # CPU in % of one core: what gunicorn + wrk (+ PostgreSQL) used, and what else ran.
+    result["cpu"] = cpu.result
+    if harness.error_count(result) or not 200 <= status < 400:
+        result["server_log"] = (
+            server.log_since(offset) or body.decode(errors="replace")[:2000].splitlines()
+        )
+    log(
+        f"{scenario.name}: {result['rps']:.0f} req/s, p95 {result['latency_ms']['p95']:.1f} ms, "
+        f"{harness.error_count(result)} errors, CPU bench {cpu.result['bench_pct']}% "
+        f"other {cpu.result['other_pct']}%"
+    )
+    return result
+
+
+def bench_database(db: str, args) -> dict:
+    """Fresh database, app prepared, gunicorn up, every scenario measured."""
+    with tempfile.TemporaryDirectory(prefix=f"smplat-bench-{db}-") as tmp_name:
+        workdir = Path(tmp_name)
+        log(f"=== {db} (workdir {workdir})")
+        database_url = harness.DATABASES[db](workdir)
+        env = harness.app_env(database_url)
+        harness.prepare_app(env, args.products)
+        with Server(env, workdir / "gunicorn.log") as server:
+            results = {s.name: measure(server, s, args) for s in SCENARIOS}
+        if args.keep_tmp:
+            kept = Path(tempfile.mkdtemp(prefix=f"smplat-bench-{db}-kept-"))
+            (kept / "gunicorn.log").write_bytes((workdir / "gunicorn.log").read_bytes())
+            log(f"gunicorn log kept at {kept / 'gunicorn.log'}")
+    checks = [
+        {"target": t.name, "passed": ok, "value": value}
+        for t in TARGETS
+        for ok, value in [t.check(results)]
+    ]
+    return {"db": db, "database_url": database_url, "results": results, "checks": checks}
+
+
+def markdown_table(runs: list[dict]) -> str:
+    lines = [
+        "| db | scenario | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        for name, r in run["results"].items():
+            lat = r["latency_ms"]
+            lines.append(
+                f"| {run['db']} | {name} | {r['rps']:,.0f} | {lat['p50']:.1f} | "
+                f"{lat['p95']:.1f} | {lat['p99']:.1f} | {harness.error_count(r)} |"
+            )
+    return "\n".join(lines)
+
+
+def check_lines(runs: list[dict]) -> list[str]:
+    return [
+        f"{'PASS' if c['passed'] else 'FAIL'} [{run['db']}] {c['target']}: {c['value']}"
+        for run in runs
+        for c in run["checks"]
+    ]
+
+
+NOISY_OTHER_CPU_PCT = 25  # other processes using a quarter of a core or more
+
+
+def max_other_cpu(runs: list[dict]) -> float:
+    return max(r["cpu"]["other_pct"] for run in runs for r in run["results"].values())
+
+
+def noise_lines(runs: list[dict]) -> list[str]:
+    return [
+        f"NOISY [{run['db']}] {name}: other processes used {r['cpu']['other_pct']}% of a core "
+        "during the measurement; rerun on a quiet machine"
+        for run in runs
+        for name, r in run["results"].items()
+        if r["cpu"]["other_pct"] >= NOISY_OTHER_CPU_PCT
+    ]
+
+
+def error_reports(runs: list[dict]) -> list[str]:
+    lines = []
+    for run in runs:
+        for name, r in run["results"].items():
+            if "server_log" in r:
+                lines.append(
+                    f"--- [{run['db']}] {name}: {harness.error_count(r)} errors "
+                    f"(probe status {r['probe_status']}); server log:"
+                )
+                lines.extend(f"    {line}" for line in r["server_log"][:20])
+    return lines
+
+
+def write_results(runs: list[dict], meta: dict) -> None:
+    for run in runs:
+        harness.write_json(RESULTS_DIR / f"catalog-{run['db']}.json", {**meta, **run})
+    harness.write_json(RESULTS_DIR / "latest.json", {**meta, "runs": runs})
+    params = meta["parameters"]
+    machine = meta["machine"]
+    text = "\n".join(
+        [
+            f"Measured {machine['date']} on {machine['nproc']} CPUs, Python {machine['python']}: "
+            f"gunicorn -w 2, wrk {THREADS} threads × {params['connections']} connections × "
+            f"{params['duration']} s, {params['products']:,} products; other processes used "
+            f"at most {max_other_cpu(runs)}% of a core while measuring.",
+            "",
+            markdown_table(runs),
+            "",
+            *(f"- {line}" for line in check_lines(runs) + noise_lines(runs)),
+            "",
+        ]
+    )
+    (RESULTS_DIR / "README-table.md").write_text(text)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    machine = harness.machine_info()
+    try:
+        harness.require_wrk()
+    except HarnessError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    runs, failed = [], []
+    for db in args.db:
+        try:
+            runs.append(bench_database(db, args))
+        except Exception as exc:  # one backend failing must not hide the other's numbers
+            failed.append(db)
+            log(f"{db}: harness error: {exc}")
+            if not isinstance(exc, HarnessError):
+                traceback.print_exc()
+    if runs:
+        meta = {
+            "machine": machine,
+            "parameters": {
+                "duration": args.duration,
+                "connections": args.connections,
+                "threads": THREADS,
+                "warmup": WARMUP_SECONDS,
+                "products": args.products,
+                "gunicorn_workers": 2,
+                "scenarios": [(s.name, s.method, s.path) for s in SCENARIOS],
+            },
+        }
+        write_results(runs, meta)
+        print()
+        print(markdown_table(runs))
+        print()
+        print("\n".join(check_lines(runs) + noise_lines(runs)))
+        reports = error_reports(runs)
+        if reports:
+            print("\nErrors under load:")
+            print("\n".join(reports))
+        print(f"\nResults in {RESULTS_DIR} ({time.monotonic() - started:.0f}s in all)")
+    if failed:
+        print(f"Harness failed for: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
