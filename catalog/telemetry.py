@@ -14,7 +14,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connection
 
 from .models import SearchEvent
 
@@ -49,9 +49,13 @@ class SearchBuffer:
         return len(events)
 
     def _run(self, interval: float) -> None:
+        """Flush every `interval` seconds; stop once idle (the next search starts a new one)."""
         while True:
             time.sleep(interval)
-            close_old_connections()
+            with self._lock:
+                if not self._events:
+                    self._thread = None
+                    return
             self.flush()
             connection.close()  # this thread's own connection
 
