@@ -346,3 +346,25 @@ PRODUCTS = [
 
 # A running campaign: 20% off every TikTok service.
 CAMPAIGN = {"name": "Creator Season", "badge": "20% off", "percent": "20", "categories": ["tiktok"]}
+
+# Fulfillment plans by platform/category: (name, kind, adapter, parameters).
+DELIVERY = (
+    "Deliver growth",
+    "delivery",
+    "sandbox",
+    {"units_per_quantity": 1000, "progress_steps": 4},
+)
+ANALYTICS = ("Instagram analytics snapshot", "analytics", "sandbox", {"analytics": True})
+REVIEW = (
+    "Studio review and hand-over",
+    "review",
+    "manual",
+    {"instructions": "Check the deliverables and send them to the client."},
+)
+PLANS = {
+    "instagram": [DELIVERY, ANALYTICS],
+    "tiktok": [DELIVERY],
+    "youtube": [DELIVERY],
+    "content": [REVIEW],
+    "analytics": [ANALYTICS],
+}

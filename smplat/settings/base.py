@@ -184,3 +184,20 @@ CHECKOUT_SESSION_TTL_MINUTES = min(
 CHECKOUT_SWEEP_GRACE_MINUTES = env.int("CHECKOUT_SWEEP_GRACE_MINUTES", default=5)
 WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_BYTES = 1024 * 1024
+
+# Fulfillment. Workers claim due tasks in batches under a lease; a task whose lease expires
+# (its worker died) becomes due again.
+FULFILLMENT_BATCH_SIZE = env.int("FULFILLMENT_BATCH_SIZE", default=50)
+FULFILLMENT_LEASE_SECONDS = env.int("FULFILLMENT_LEASE_SECONDS", default=120)
+FULFILLMENT_POLL_SECONDS = env.float("FULFILLMENT_POLL_SECONDS", default=2.0)
+FULFILLMENT_HEALTH_MAX_LOOP_AGE_SECONDS = env.int("FULFILLMENT_HEALTH_MAX_LOOP_AGE_SECONDS", default=180)
+FULFILLMENT_HEALTH_MAX_DEAD = env.int("FULFILLMENT_HEALTH_MAX_DEAD", default=10)
+PROVIDER_PANEL_URL = env("PROVIDER_PANEL_URL", default="")
+PROVIDER_PANEL_KEY = env("PROVIDER_PANEL_KEY", default="")
+PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=15.0)
+INSTAGRAM_GRAPH_URL = env("INSTAGRAM_GRAPH_URL", default="https://graph.facebook.com/v21.0")
+INSTAGRAM_ACCESS_TOKEN = env("INSTAGRAM_ACCESS_TOKEN", default="")
+INSTAGRAM_USER_ID = env("INSTAGRAM_USER_ID", default="")
+# Sandbox delivery: how often a simulated delivery reports progress.
+SANDBOX_POLL_SECONDS = env.float("SANDBOX_POLL_SECONDS", default=5.0)
+FULFILLMENT_KICK_ON_PAYMENT = True

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from catalog import demo_data
 from catalog.models import AddOn, Campaign, Category, Option, OptionGroup, Product, QuantityTier
+from fulfillment.models import PlanStep
 
 STAFF = ("admin", "admin@smplat.localhost", "smplat-admin")
 CLIENT = ("client", "client@smplat.localhost", "smplat-client")
@@ -76,6 +77,14 @@ class Command(BaseCommand):
         for addon_pos, (label, amount) in enumerate(spec["addons"]):
             AddOn.objects.update_or_create(
                 product=product, label=label, defaults={"amount": amount, "position": addon_pos}
+            )
+        for position, (name, kind, adapter, parameters) in enumerate(
+            demo_data.PLANS[spec["category"]]
+        ):
+            PlanStep.objects.update_or_create(
+                product=product,
+                position=position,
+                defaults={"name": name, "kind": kind, "adapter": adapter, "parameters": parameters},
             )
         for min_quantity, percent in spec["tiers"]:
             QuantityTier.objects.update_or_create(

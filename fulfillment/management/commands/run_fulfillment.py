@@ -1,0 +1,39 @@
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from fulfillment.services import process_due, worker_name
+
+
+class Command(BaseCommand):
+    help = "A dedicated fulfillment worker: claim due tasks in batches and run them until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="process what is due, then exit")
+        parser.add_argument("--batch", type=int, default=settings.FULFILLMENT_BATCH_SIZE)
+        parser.add_argument("--sleep", type=float, default=settings.FULFILLMENT_POLL_SECONDS)
+
+    def handle(self, *args, once=False, batch=50, sleep=2.0, **options):
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+        worker = worker_name()
+        self.stdout.write(
+            f"fulfillment worker {worker}: batches of {batch}, polling every {sleep}s"
+        )
+        total = 0
+        while not stopping:
+            result = process_due(worker=worker, limit=batch)
+            total += result.claimed
+            if result.claimed:
+                self.stdout.write(
+                    f"  claimed {result.claimed}: {result.succeeded} done, {result.progressed} "
+                    f"progressing, {result.retried} retrying, {result.dead} dead ({total} so far)"
+                )
+                continue
+            if once:
+                break
+            time.sleep(sleep)
+        self.stdout.write(self.style.SUCCESS(f"stopped after {total} task run(s)"))
