@@ -65,7 +65,7 @@ def test_order_advances_by_itself_to_completed_with_progress_and_analytics(clien
     assert order.status == "active"
     delivery = order.tasks.get(name="Deliver")
     assert (delivery.remote_id, delivery.quantity, delivery.delivered, delivery.remains) == (
-        "sbx-%d" % delivery.pk,
+        f"sbx-{delivery.pk}",
         400,
         0,
         400,
