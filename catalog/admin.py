@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from fulfillment.admin import PlanStepInline
+
 from .models import (
     AddOn,
     Campaign,
@@ -51,7 +53,7 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     list_select_related = ["category"]
-    inlines = [OptionGroupInline, AddOnInline, QuantityTierInline]
+    inlines = [OptionGroupInline, AddOnInline, QuantityTierInline, PlanStepInline]
 
 
 class OptionInline(admin.TabularInline):

@@ -113,3 +113,50 @@ class OrderNumberSequence(models.Model):
 
     def __str__(self):
         return f"{self.year}: {self.last_number}"
+
+
+class NotificationPreference(models.Model):
+    """What a client wants to hear from us by e-mail."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    order_updates = models.BooleanField(
+        default=True, help_text="E-mail me when an order changes status."
+    )
+    weekly_digest = models.BooleanField(default=True, help_text="Send me the weekly digest.")
+    marketing = models.BooleanField(
+        default=False, help_text="Tell me about offers and new services."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Preferences of {self.user}"
+
+
+class OrderNotification(models.Model):
+    """An order status e-mail, written with the status change and sent after commit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped (client opted out)"
+        FAILED = "failed", "Failed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
+    to_status = models.CharField(max_length=16, choices=OrderStatus.choices)
+    email = models.EmailField()
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order} → {self.to_status} ({self.status})"

@@ -12,6 +12,7 @@ from catalog.pricing import PriceBreakdown
 
 from .exceptions import InvalidTransition
 from .models import Order, OrderLine, OrderNumberSequence, OrderStatus, OrderStatusChange
+from .notifications import notification_queue
 from .signals import order_paid
 from .transitions import can_transition
 
@@ -121,6 +122,7 @@ def order_transition(
     from_status = order.status
     order.status = to_status
     order.save(update_fields=["status", "updated_at"])
+    notification_queue(order=order, to_status=to_status)
     OrderStatusChange.objects.create(
         order=order,
         from_status=from_status,

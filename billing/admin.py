@@ -1,0 +1,58 @@
+from django.contrib import admin
+
+from .models import Invoice, InvoiceLine, Refund, Subscription
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "description",
+        "quantity",
+        "currency",
+        "gross_amount",
+        "discount_amount",
+        "total_amount",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "order",
+        "kind",
+        "status",
+        "total_amount",
+        "refunded_amount",
+        "currency",
+        "issued_at",
+    ]
+    list_filter = ["kind", "status", "issued_at"]
+    search_fields = ["number", "order__number", "payment_reference", "provider_invoice_id"]
+    list_select_related = ["order"]
+    readonly_fields = [f.name for f in Invoice._meta.fields]
+    inlines = [InvoiceLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["provider_id", "order", "status", "current_period_end", "cancel_at_period_end"]
+    list_filter = ["status"]
+    search_fields = ["provider_id", "order__number"]
+    list_select_related = ["order"]
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ["provider_id", "invoice", "amount", "currency", "created_at"]
+    search_fields = ["provider_id", "invoice__number"]
+    list_select_related = ["invoice"]

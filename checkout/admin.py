@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from .models import Cart, CheckoutSession, WebhookEvent
+
+
+@admin.register(CheckoutSession)
+class CheckoutSessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "order",
+        "attempt",
+        "gateway",
+        "status",
+        "payment_status",
+        "amount_total",
+        "expires_at",
+    ]
+    list_filter = ["status", "payment_status", "gateway"]
+    search_fields = ["order__number", "provider_id", "payment_intent"]
+    list_select_related = ["order"]
+    readonly_fields = [f.name for f in CheckoutSession._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "event_id",
+        "type",
+        "outcome",
+        "attempts",
+        "first_seen_at",
+        "last_seen_at",
+        "processing_ms",
+    ]
+    list_filter = ["outcome", "type"]
+    search_fields = ["event_id", "error"]
+    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    list_display = ["pk", "user", "session_key", "updated_at"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,46 @@
+"""Operator and client JSON endpoints for fulfillment."""
+
+import hmac
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from core.api import api_key_required, json_error
+from orders.models import Order
+
+from .selectors import order_progress, processor_health, processor_metrics
+
+
+@require_GET
+@api_key_required
+def metrics(request):
+    return JsonResponse(processor_metrics())
+
+
+@require_GET
+@api_key_required
+def health(request):
+    healthy, reasons, data = processor_health()
+    body = {"status": "ok" if healthy else "unhealthy", "reasons": reasons, "metrics": data}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_GET
+def progress(request, order_id):
+    """The order's owner (signed in) or an operator (X-API-Key); anyone else gets 404."""
+    supplied = request.headers.get("X-API-Key")
+    if supplied is not None and not hmac.compare_digest(
+        supplied.encode(), settings.CHECKOUT_API_KEY.encode()
+    ):
+        return json_error("api_key_invalid", "The API key is not valid.", status=403)
+    lookup = {"pk": int(order_id)} if order_id.isdigit() else {"number": order_id}
+    order = Order.objects.filter(**lookup).first()
+    allowed = supplied is not None or (
+        order is not None
+        and request.user.is_authenticated
+        and (request.user.pk == order.user_id or request.user.is_staff)
+    )
+    if order is None or not allowed:
+        return json_error("order_not_found", "No such order.", status=404)
+    return JsonResponse(order_progress(order=order))

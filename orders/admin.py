@@ -1,0 +1,132 @@
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from core.exceptions import ApplicationError
+from fulfillment.models import FulfillmentTask
+from fulfillment.services import order_put_on_hold, order_requeue_dead
+
+from .models import Order, OrderLine, OrderStatusChange
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ["title", "description", "target", "quantity", "billing", "total_amount", "currency"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TaskInline(admin.TabularInline):
+    model = FulfillmentTask
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "name",
+        "adapter",
+        "status",
+        "attempts",
+        "due_at",
+        "delivered",
+        "remains",
+        "last_error",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class HistoryInline(admin.TabularInline):
+    model = OrderStatusChange
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "source", "actor", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class HoldForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "email",
+        "status",
+        "total_amount",
+        "currency",
+        "paid_at",
+        "created_at",
+    ]
+    list_filter = ["status", "is_subscription", "created_at"]
+    search_fields = ["number", "email", "name", "payment_reference"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    readonly_fields = [
+        "number",
+        "user",
+        "email",
+        "name",
+        "status",
+        "currency",
+        "subtotal_amount",
+        "discount_amount",
+        "total_amount",
+        "is_subscription",
+        "paid_at",
+        "payment_reference",
+        "checkout_token",
+    ]
+    inlines = [OrderLineInline, TaskInline, HistoryInline]
+    actions = ["requeue_dead_letters", "put_on_hold"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Re-queue dead-lettered tasks")
+    def requeue_dead_letters(self, request, queryset):
+        total = 0
+        for order in queryset:
+            try:
+                total += order_requeue_dead(order_id=order.pk, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"Re-queued {total} task(s).", messages.SUCCESS)
+
+    @admin.action(description="Put on hold (with a reason)")
+    def put_on_hold(self, request, queryset):
+        form = HoldForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for order in queryset:
+                try:
+                    order_put_on_hold(
+                        order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                    )
+                    done += 1
+                except ApplicationError as exc:
+                    self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+            self.message_user(request, f"Put {done} order(s) on hold.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/orders/hold_reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "orders": queryset,
+                "form": form,
+                "title": "Put orders on hold",
+            },
+        )
