@@ -38,6 +38,12 @@ from .services import (
 
 @require_GET
 def home(request):
+    """The Wagtail home page when one is published; a catalog-only page otherwise."""
+    from cms.selectors import home_page_live
+
+    page = home_page_live()
+    if page is not None:
+        return page.serve(request)
     return render(
         request,
         "catalog/home.html",
@@ -126,7 +132,20 @@ def _preset_configuration(request, product, preset_id):
 
 @require_GET
 def product_detail(request, slug):
+    return product_page_response(request, slug)
+
+
+def product_page_response(request, slug, *, marketing=None):
+    """The storefront product page, merged with its marketing page when one is published.
+
+    `marketing` is given by Wagtail's preview to show unsaved content in place.
+    """
+    from cms.selectors import marketing_content, marketing_page_live
+
     product = _product_or_404(slug)
+    preview = marketing is not None
+    marketing = marketing if preview else marketing_page_live(product=product)
+    content = marketing_content(page=marketing, preview=preview) if marketing else None
     campaigns = campaign_rules_cached(product=product)
     configuration, breakdown, error = default_configuration(product), None, None
     presets = _presets(request, product)
@@ -170,6 +189,7 @@ def product_detail(request, slug):
             "preset_form": PresetForm(),
             "campaign": next((c for c in campaigns if c.applies_to(product, timezone.now())), None),
             "tiers": list(product.tiers.all()),
+            "marketing": content,
         },
     )
 

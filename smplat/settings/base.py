@@ -168,7 +168,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+        "wagtail": {"level": "WARNING"},
+    },
 }
 
 # Payments. Without STRIPE_SECRET_KEY the local simulated gateway serves a hosted checkout page
@@ -190,7 +194,9 @@ WEBHOOK_MAX_BYTES = 1024 * 1024
 FULFILLMENT_BATCH_SIZE = env.int("FULFILLMENT_BATCH_SIZE", default=50)
 FULFILLMENT_LEASE_SECONDS = env.int("FULFILLMENT_LEASE_SECONDS", default=120)
 FULFILLMENT_POLL_SECONDS = env.float("FULFILLMENT_POLL_SECONDS", default=2.0)
-FULFILLMENT_HEALTH_MAX_LOOP_AGE_SECONDS = env.int("FULFILLMENT_HEALTH_MAX_LOOP_AGE_SECONDS", default=180)
+FULFILLMENT_HEALTH_MAX_LOOP_AGE_SECONDS = env.int(
+    "FULFILLMENT_HEALTH_MAX_LOOP_AGE_SECONDS", default=180
+)
 FULFILLMENT_HEALTH_MAX_DEAD = env.int("FULFILLMENT_HEALTH_MAX_DEAD", default=10)
 PROVIDER_PANEL_URL = env("PROVIDER_PANEL_URL", default="")
 PROVIDER_PANEL_KEY = env("PROVIDER_PANEL_KEY", default="")
@@ -201,3 +207,9 @@ INSTAGRAM_USER_ID = env("INSTAGRAM_USER_ID", default="")
 # Sandbox delivery: how often a simulated delivery reports progress.
 SANDBOX_POLL_SECONDS = env.float("SANDBOX_POLL_SECONDS", default=5.0)
 FULFILLMENT_KICK_ON_PAYMENT = True
+CMS_CACHE_SECONDS = env.int("CMS_CACHE_SECONDS", default=300)
+# Rendition lookups are cached apart from pages, so clearing page caches keeps them.
+CACHES.setdefault(
+    "renditions",
+    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "renditions"},
+)

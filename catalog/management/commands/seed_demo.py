@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             self._campaign(categories)
             self._user(*STAFF, staff=True)
             self._user(*CLIENT, staff=False)
+        call_command("seed_cms", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo catalog ready: {len(demo_data.PRODUCTS)} services.")
         )

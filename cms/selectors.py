@@ -1,0 +1,46 @@
+"""Reads of marketing content for the storefront."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import HomePage, ProductMarketingPage
+
+
+@dataclass(frozen=True)
+class MarketingContent:
+    tagline: str
+    hero_html: SafeString
+    body_html: SafeString
+
+
+def marketing_page_live(*, product) -> ProductMarketingPage | None:
+    """The product's published marketing page; drafts and unpublished pages do not count."""
+    return ProductMarketingPage.objects.live().filter(product=product).first()
+
+
+def marketing_content(*, page: ProductMarketingPage, preview: bool = False) -> MarketingContent:
+    """Rendered blocks, cached per published version (previews are never cached)."""
+    key = f"cms:marketing:{page.pk}:{page.last_published_at.timestamp() if page.last_published_at else 0}"
+    cached = None if preview else cache.get(key)
+    if cached is None:
+        blocks = list(page.body)
+        hero = [b for b in blocks if b.block_type == "hero"][:1]
+        cached = (
+            render_to_string("cms/_blocks.html", {"blocks": hero}),
+            render_to_string("cms/_blocks.html", {"blocks": [b for b in blocks if b not in hero]}),
+        )
+        if not preview:
+            cache.set(key, cached, settings.CMS_CACHE_SECONDS)
+    return MarketingContent(
+        tagline=page.tagline, hero_html=mark_safe(cached[0]), body_html=mark_safe(cached[1])
+    )
+
+
+def home_page_live() -> HomePage | None:
+    return HomePage.objects.live().first()
