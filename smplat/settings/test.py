@@ -12,3 +12,4 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
 SEARCH_TELEMETRY_FLUSH_SECONDS = 0  # write each search at once
 FULFILLMENT_KICK_ON_PAYMENT = False  # tests run the processor themselves
+MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
