@@ -328,3 +328,46 @@ def listing_price(
         product=product, amount=price, quantity=1, campaigns=campaigns, at=at
     )
     return price, price - off, campaign
+
+
+@dataclass(frozen=True)
+class BundleRule:
+    """A cross-sell bundle reduced to what pricing needs (see cms.selectors.bundle_rules)."""
+
+    pk: int
+    headline: str
+    percent: Decimal
+    product_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class BundleDiscount:
+    bundle: BundleRule
+    amount: Money
+
+
+def bundle_discounts(
+    *, lines: list[tuple[object, int, PriceBreakdown]], bundles: Iterable[BundleRule]
+) -> dict[object, BundleDiscount]:
+    """Bundle savings per cart line: {line key: discount}.
+
+    `lines` are (key, product id, breakdown). A bundle applies when every one of its products
+    is in the cart; it takes its percentage off those lines' totals (after tiers and
+    campaigns). A line counts towards one bundle at most; bigger savings are applied first.
+    """
+    candidates = []
+    for bundle in bundles:
+        chosen = {}
+        for key, product_id, breakdown in lines:
+            if product_id in bundle.product_ids and product_id not in chosen:
+                chosen[product_id] = (key, breakdown)
+        if len(bundle.product_ids) >= 2 and set(chosen) == set(bundle.product_ids):
+            saving = sum(b.total.percent_of(bundle.percent).amount for _, b in chosen.values())
+            candidates.append((saving, bundle.pk, bundle, list(chosen.values())))
+    result: dict[object, BundleDiscount] = {}
+    for _, _, bundle, members in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if any(key in result for key, _ in members):
+            continue
+        for key, breakdown in members:
+            result[key] = BundleDiscount(bundle, breakdown.total.percent_of(bundle.percent))
+    return result

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Prefetch, Q, Sum
 
 from catalog.models import Option, OptionGroup
-from catalog.pricing import Configuration, PriceBreakdown, price_configuration
+from catalog.pricing import (
+    BundleDiscount,
+    Configuration,
+    PriceBreakdown,
+    bundle_discounts,
+    price_configuration,
+)
 from catalog.selectors import campaign_rules
 from core.exceptions import ApplicationError
 from core.money import Money
@@ -20,16 +26,40 @@ class CartLine:
     item: CartItem
     breakdown: PriceBreakdown | None
     error: str
+    bundle: BundleDiscount | None = None
 
     @property
     def product(self):
         return self.item.product
+
+    @property
+    def bundle_amount(self) -> int:
+        return self.bundle.amount.amount if self.bundle else 0
+
+    @property
+    def to_pay(self) -> Money | None:
+        """The line's total after tiers, campaigns and its bundle saving."""
+        if self.breakdown is None:
+            return None
+        return self.breakdown.total - self.bundle.amount if self.bundle else self.breakdown.total
 
 
 @dataclass(frozen=True)
 class CartView:
     lines: list[CartLine]
     total: Money | None
+
+    @property
+    def bundles(self) -> list[tuple[str, Money]]:
+        """(headline, saving) of each bundle the cart completes."""
+        savings: dict[str, Money] = {}
+        for line in self.lines:
+            if line.bundle:
+                name = line.bundle.bundle.headline
+                savings[name] = (
+                    savings[name] + line.bundle.amount if name in savings else line.bundle.amount
+                )
+        return list(savings.items())
 
     @property
     def has_errors(self) -> bool:
@@ -74,12 +104,20 @@ def cart_view(*, cart: Cart | None) -> CartView:
             lines.append(CartLine(item=item, breakdown=breakdown, error=""))
         except ApplicationError as exc:
             lines.append(CartLine(item=item, breakdown=None, error=exc.message))
-    priced = [line.breakdown for line in lines if line.breakdown]
-    currencies = {b.currency for b in priced}
+    priced = [line for line in lines if line.breakdown]
+    if priced:
+        from cms.selectors import bundle_rules
+
+        discounts = bundle_discounts(
+            lines=[(line.item.pk, line.item.product_id, line.breakdown) for line in priced],
+            bundles=bundle_rules(),
+        )
+        lines = [replace(line, bundle=discounts.get(line.item.pk)) for line in lines]
+    currencies = {line.breakdown.currency for line in priced}
     total = None
     if len(currencies) == 1:
         currency = currencies.pop()
-        total = sum((b.total for b in priced), Money.zero(currency))
+        total = sum((line.to_pay for line in lines if line.breakdown), Money.zero(currency))
     return CartView(lines=lines, total=total)
 
 

@@ -14,13 +14,14 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.pricing import Configuration, price_configuration
-from catalog.selectors import campaign_rules, product_get_for_pricing
+from catalog.selectors import product_get_for_pricing
 from orders.models import Order
 from orders.services import LineRequest, order_place
 
 from .exceptions import CartError, CheckoutError, SessionNotRegenerable
 from .gateways import LineItem, SessionRequest, get_gateway
 from .models import Cart, CartItem, CheckoutSession, SessionStatus
+from .selectors import cart_view
 from .transitions import SESSION_TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -144,24 +145,27 @@ def checkout_submit(
     existing = Order.objects.filter(checkout_token=checkout_token).first()
     if existing is not None:
         return existing, existing.checkout_sessions.order_by("-attempt").first(), False
-    items = list(cart.items.select_related("product"))
-    if not items:
+    view = cart_view(cart=cart)
+    if not view.lines:
         raise CheckoutError("Your cart is empty.", code="cart_empty")
-    campaigns = campaign_rules()
+    if not view.can_check_out:
+        raise CheckoutError("Your cart needs attention before checkout.", code="cart_invalid")
     lines = []
-    for item in items:
-        product = product_get_for_pricing(pk=item.product_id, active_only=False)
-        breakdown = price_configuration(
-            product=product,
-            configuration=Configuration.from_dict(item.configuration),
-            campaigns=campaigns,
-        )
-        target = targets.get(item.pk, "").strip()
+    for line in view.lines:
+        target = targets.get(line.item.pk, "").strip()
         if not target:
             raise CheckoutError(
-                f"Tell us which account to grow for {product.title}.", code="target_missing"
+                f"Tell us which account to grow for {line.product.title}.", code="target_missing"
             )
-        lines.append(LineRequest(product=product, breakdown=breakdown, target=target))
+        lines.append(
+            LineRequest(
+                product=line.product,
+                breakdown=line.breakdown,
+                target=target,
+                bundle_discount=line.bundle_amount,
+                bundle_name=line.bundle.bundle.headline if line.bundle else "",
+            )
+        )
     account, _ = _account_for(email, name, user)
     order, created = order_place(
         user=account, email=email, name=name, lines=lines, checkout_token=checkout_token

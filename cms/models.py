@@ -1,6 +1,8 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.shortcuts import redirect
 from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
@@ -127,3 +129,42 @@ class SiteSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "site settings"
+
+
+class Bundle(ClusterableModel):
+    """A cross-sell: buy all of these services together and save a percentage on them."""
+
+    headline = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    discount_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    is_active = models.BooleanField(default=True)
+
+    panels = [
+        FieldPanel("headline"),
+        FieldPanel("description"),
+        FieldPanel("discount_percent"),
+        FieldPanel("is_active"),
+        InlinePanel("items", label="Services", min_num=2, max_num=6),
+    ]
+
+    class Meta:
+        ordering = ["headline"]
+
+    def __str__(self):
+        return self.headline
+
+
+class BundleItem(Orderable):
+    bundle = ParentalKey(Bundle, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="bundle_items"
+    )
+
+    panels = [FieldPanel("product")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "product"], name="bundle_product_once")
+        ]

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import HomePage, ProductMarketingPage
+from .models import Bundle, BundleItem, HomePage, ProductMarketingPage
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,35 @@ def marketing_content(*, page: ProductMarketingPage, preview: bool = False) -> M
 
 def home_page_live() -> HomePage | None:
     return HomePage.objects.live().first()
+
+
+def bundle_rules() -> list:
+    """Active bundles as pricing rules (2 queries)."""
+    from catalog.pricing import BundleRule
+
+    bundles = Bundle.objects.filter(is_active=True).prefetch_related("items")
+    return [
+        BundleRule(
+            pk=b.pk,
+            headline=b.headline,
+            percent=b.discount_percent,
+            product_ids=frozenset(item.product_id for item in b.items.all()),
+        )
+        for b in bundles
+    ]
+
+
+def bundle_list_for_product(*, product) -> list[Bundle]:
+    """Active bundles that include `product`, with their products (2 queries)."""
+    return list(
+        Bundle.objects.filter(is_active=True, items__product=product)
+        .distinct()
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=BundleItem.objects.select_related("product").filter(
+                    product__is_active=True
+                ),
+            )
+        )
+    )

@@ -282,8 +282,9 @@ def _apply(task: FulfillmentTask, r: Ran, now, result: BatchResult) -> str:
             result.succeeded += 1
             return "succeeded"
         task.status = TaskStatus.QUEUED
+        poll = outcome.poll_after
         task.due_at = now + timedelta(
-            seconds=outcome.poll_after or settings.FULFILLMENT_POLL_SECONDS
+            seconds=settings.FULFILLMENT_POLL_SECONDS if poll is None else poll
         )
         result.progressed += 1
         return "progress"

@@ -26,6 +26,16 @@ class LineRequest:
     product: object
     breakdown: PriceBreakdown
     target: str
+    bundle_discount: int = 0  # minor units off this line from a cross-sell bundle
+    bundle_name: str = ""
+
+    @property
+    def discount(self) -> int:
+        return self.breakdown.discount.amount + self.bundle_discount
+
+    @property
+    def total(self) -> int:
+        return self.breakdown.total.amount - self.bundle_discount
 
 
 def _next_number(year: int) -> str:
@@ -51,8 +61,8 @@ def order_place(
             "All items in one order must use the same currency.", code="mixed_currency"
         )
     gross = sum(line.breakdown.gross.amount for line in lines)
-    discount = sum(line.breakdown.discount.amount for line in lines)
-    total = sum(line.breakdown.total.amount for line in lines)
+    discount = sum(line.discount for line in lines)
+    total = sum(line.total for line in lines)
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -77,15 +87,18 @@ def order_place(
             title=line.product.title,
             description=_describe(line.breakdown),
             configuration=line.breakdown.configuration.as_dict(),
-            breakdown=line.breakdown.as_dict(),
+            breakdown={
+                **line.breakdown.as_dict(),
+                "bundle": {"name": line.bundle_name, "discount": line.bundle_discount},
+            },
             quantity=line.breakdown.quantity,
             billing=line.breakdown.billing,
             interval=line.breakdown.interval or "",
             target=line.target,
             currency=currency,
             gross_amount=line.breakdown.gross.amount,
-            discount_amount=line.breakdown.discount.amount,
-            total_amount=line.breakdown.total.amount,
+            discount_amount=line.discount,
+            total_amount=line.total,
             position=index,
         )
         for index, line in enumerate(lines)

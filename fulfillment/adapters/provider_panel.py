@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from django.conf import settings
 
-from .base import PermanentError, RetryableError, StepContext, StepOutcome
+from .base import PermanentError, RetryableError, StepContext, StepOutcome, WaitForStaff
 
 # Remote status → finished? Anything else is still under way.
 FINISHED = {"completed": True, "partial": True}
@@ -15,6 +15,20 @@ CANCELED = {"canceled", "cancelled"}
 
 class PanelError(RetryableError):
     """The panel answered {"error": …}."""
+
+
+class UnknownOutcome(RetryableError):
+    """The request reached the panel but no answer came back in time."""
+
+
+# Panel errors that no retry can fix: the configuration or the order itself is wrong.
+PERMANENT_ERRORS = (
+    "invalid api key",
+    "incorrect service",
+    "incorrect link",
+    "invalid link",
+    "incorrect request",
+)
 
 
 class ProviderPanelClient:
@@ -28,6 +42,10 @@ class ProviderPanelClient:
             response = requests.post(
                 self.url, data={"key": self.key, "action": action, **params}, timeout=self.timeout
             )
+        except (requests.ConnectionError, requests.ConnectTimeout) as exc:
+            raise RetryableError(f"provider unreachable: {exc.__class__.__name__}") from exc
+        except requests.Timeout as exc:
+            raise UnknownOutcome(f"provider unreachable: {exc.__class__.__name__}") from exc
         except requests.RequestException as exc:
             raise RetryableError(f"provider unreachable: {exc.__class__.__name__}") from exc
         if response.status_code == 429 or response.status_code >= 500:
@@ -37,7 +55,10 @@ class ProviderPanelClient:
         except ValueError as exc:
             raise RetryableError("provider answered something that is not JSON") from exc
         if isinstance(data, dict) and "error" in data:
-            raise PanelError(f"provider: {data['error']}")
+            message = str(data["error"])
+            if message.lower().startswith(PERMANENT_ERRORS):
+                raise PermanentError(f"provider: {message}")
+            raise PanelError(f"provider: {message}")
         return data
 
     def services(self) -> list[dict]:
@@ -95,9 +116,16 @@ class ProviderPanelAdapter:
             quantity = int(context.parameters.get("units", 0)) or context.quantity * int(
                 context.parameters.get("units_per_quantity", 1000)
             )
-            remote_id = self.client.add(
-                service=str(service), link=context.target, quantity=quantity
-            )
+            try:
+                remote_id = self.client.add(
+                    service=str(service), link=context.target, quantity=quantity
+                )
+            except UnknownOutcome as exc:
+                # Placing it again could buy the delivery twice: a person checks the panel.
+                raise WaitForStaff(
+                    f"The provider may have placed this order ({exc}). Check the panel, then "
+                    "retry the step or force-complete it."
+                ) from exc
             return StepOutcome(
                 done=False,
                 poll_after=poll,
@@ -114,7 +142,8 @@ class ProviderPanelAdapter:
             "start_count": _int(data.get("start_count")),
             "remains": _int(data.get("remains")),
         }
-        progress = {k: v for k, v in progress.items() if v is not None}
+        # Panels report over-delivery as negative remains.
+        progress = {k: max(v, 0) for k, v in progress.items() if v is not None}
         return StepOutcome(
             done=remote in FINISHED,
             poll_after=None if remote in FINISHED else poll,
