@@ -7,6 +7,7 @@ app_name = "checkout"
 urlpatterns = [
     path("cart/", views.cart_detail, name="cart"),
     path("cart/add/<slug:slug>/", views.cart_add_item, name="cart-add"),
+    path("cart/add-bundle/<int:bundle_id>/", views.cart_add_bundle, name="cart-add-bundle"),
     path("cart/items/<int:item_id>/quantity/", views.cart_item_update, name="cart-item-update"),
     path("cart/items/<int:item_id>/remove/", views.cart_item_remove, name="cart-item-remove"),
     path("checkout/", views.checkout, name="checkout"),

@@ -6,12 +6,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.forms import ConfiguratorForm
+from catalog.pricing import default_configuration
 from catalog.selectors import product_get_for_pricing
 from core.api import base_url
 from core.exceptions import ApplicationError
 from orders.models import Order
 
-from .exceptions import GatewayError
+from .exceptions import CartError, GatewayError
 from .forms import CartQuantityForm, CheckoutForm
 from .gateways import get_gateway
 from .models import CheckoutSession, SessionStatus
@@ -66,6 +67,29 @@ def cart_add_item(request, slug):
         messages.error(request, exc.message)
         return redirect(product.get_absolute_url())
     messages.success(request, f"Added {product.title} to your cart.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+def cart_add_bundle(request, bundle_id):
+    """Every service of a bundle in its default configuration; the saving applies in the cart."""
+    from cms.selectors import bundle_get_active
+
+    bundle = bundle_get_active(pk=bundle_id)
+    if bundle is None:
+        messages.error(request, "That bundle is no longer offered.")
+        return redirect("checkout:cart")
+    cart = cart_for_request(request, create=True)
+    try:
+        for item in bundle.items.all():
+            product = product_get_for_pricing(pk=item.product_id)
+            if product is None:
+                raise CartError(f"{bundle.headline} includes a service that is no longer offered.")
+            cart_add(cart=cart, product=product, configuration=default_configuration(product))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Added {bundle.headline} to your cart.")
     return redirect("checkout:cart")
 
 

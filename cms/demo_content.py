@@ -115,3 +115,18 @@ PRODUCTS = {
         "rich_text": "<h3>Built for creators</h3><p>Choose one-off packages or a monthly plan. Every new upload can get a view boost to kick-start discovery.</p>",
     },
 }
+
+BUNDLES = [
+    (
+        "Instagram launch kit",
+        "Growth plus an expert audit of your account.",
+        "10",
+        ["instagram-growth", "instagram-audit"],
+    ),
+    (
+        "Creator starter pack",
+        "TikTok growth with views on your next uploads.",
+        "12.5",
+        ["tiktok-growth", "tiktok-views"],
+    ),
+]

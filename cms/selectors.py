@@ -6,11 +6,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Bundle, BundleItem, HomePage, ProductMarketingPage
+
+
+@dataclass(frozen=True)
+class BundleOffer:
+    bundle: Bundle
+    products: list
 
 
 @dataclass(frozen=True)
@@ -63,17 +68,23 @@ def bundle_rules() -> list:
     ]
 
 
-def bundle_list_for_product(*, product) -> list[Bundle]:
-    """Active bundles that include `product`, with their products (2 queries)."""
-    return list(
-        Bundle.objects.filter(is_active=True, items__product=product)
-        .distinct()
-        .prefetch_related(
-            Prefetch(
-                "items",
-                queryset=BundleItem.objects.select_related("product").filter(
-                    product__is_active=True
-                ),
-            )
+def bundle_get_active(*, pk: int) -> Bundle | None:
+    return Bundle.objects.filter(pk=pk, is_active=True).prefetch_related("items").first()
+
+
+def bundle_list_for_product(*, product) -> list[BundleOffer]:
+    """Active bundles that include `product`, with their active products (one query)."""
+    items = (
+        BundleItem.objects.filter(
+            bundle__is_active=True,
+            bundle__in=BundleItem.objects.filter(product=product).values("bundle_id"),
+            product__is_active=True,
         )
+        .select_related("bundle", "product")
+        .order_by("bundle__headline", "bundle_id", "sort_order")
     )
+    offers: dict[int, BundleOffer] = {}
+    for item in items:
+        offer = offers.setdefault(item.bundle_id, BundleOffer(bundle=item.bundle, products=[]))
+        offer.products.append(item.product)
+    return list(offers.values())

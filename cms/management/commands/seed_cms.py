@@ -10,7 +10,7 @@ from wagtail.models import Page, Site
 
 from catalog.models import Product
 from cms import demo_content
-from cms.models import HomeFeaturedProduct, HomePage, ProductMarketingPage
+from cms.models import Bundle, BundleItem, HomeFeaturedProduct, HomePage, ProductMarketingPage
 
 
 def _picture(title: str, colour: tuple[int, int, int], size=(1200, 800)) -> Image:
@@ -48,7 +48,20 @@ class Command(BaseCommand):
                 continue
             self._marketing_page(home, product, copy)
             self.stdout.write(f"  page product-{slug}")
+        self._bundles()
         self.stdout.write(self.style.SUCCESS("CMS content ready."))
+
+    def _bundles(self) -> None:
+        for headline, description, percent, slugs in demo_content.BUNDLES:
+            products = list(Product.objects.filter(slug__in=slugs))
+            if len(products) != len(slugs):
+                continue
+            bundle, _ = Bundle.objects.update_or_create(
+                headline=headline,
+                defaults={"description": description, "discount_percent": percent},
+            )
+            bundle.items.set([BundleItem(product=p, sort_order=i) for i, p in enumerate(products)])
+            bundle.save()
 
     def _home(self) -> HomePage:
         root = Page.get_first_root_node()
