@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
@@ -46,6 +46,21 @@ def marketing_content(*, page: ProductMarketingPage, preview: bool = False) -> M
     return MarketingContent(
         tagline=page.tagline, hero_html=mark_safe(cached[0]), body_html=mark_safe(cached[1])
     )
+
+
+SITE_SETTINGS_KEY = "cms:site-settings"
+
+
+def site_settings_cached():
+    """The default site's settings (one query, then cached until they are saved again)."""
+    from .models import SiteSettings
+
+    config = caches["config"]
+    value = config.get(SITE_SETTINGS_KEY)
+    if value is None:
+        value = SiteSettings.objects.filter(site__is_default_site=True).first() or SiteSettings()
+        config.set(SITE_SETTINGS_KEY, value, settings.CMS_CACHE_SECONDS)
+    return value
 
 
 def home_page_live() -> HomePage | None:

@@ -58,6 +58,7 @@ def _bulk(action, verb):
         modeladmin.message_user(request, f"{verb}: {done} task(s).", messages.SUCCESS)
 
     run.short_description = verb
+    run.allowed_permissions = ("change",)
     run.__name__ = action.__name__
     return run
 

@@ -105,15 +105,20 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
     """Claim up to `limit` due tasks (and tasks whose worker's lease ran out) for `worker`."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            FulfillmentTask.objects.select_for_update(skip_locked=True)
+        rows = list(
+            FulfillmentTask.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 Q(status=TaskStatus.QUEUED, due_at__lte=now)
                 | Q(status=TaskStatus.RUNNING, lease_expires_at__lt=now)
             )
+            .exclude(order__status__in=STOPPED_ORDER_STATUSES)
             .order_by("due_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "status", "locked_by", "attempts", "max_attempts", "runs")[:limit]
         )
+        abandoned = [row for row in rows if row[1] == TaskStatus.RUNNING]
+        if abandoned:
+            _record_abandoned(abandoned, now)
+        ids = [row[0] for row in rows if not (row[1] == TaskStatus.RUNNING and row[3] >= row[4])]
         if not ids:
             return []
         FulfillmentTask.objects.filter(pk__in=ids).update(
@@ -129,6 +134,40 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
         .select_related("order", "order_line")
         .order_by("due_at", "pk")
     )
+
+
+STOPPED_ORDER_STATUSES = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+
+
+def _record_abandoned(rows, now) -> None:
+    """Runs whose worker died: logged as lost; a task that did so on its last attempt is dead."""
+    TaskAttempt.objects.bulk_create(
+        TaskAttempt(
+            task_id=pk,
+            run=runs,
+            worker=locked_by,
+            started_at=now,
+            finished_at=now,
+            outcome="lost",
+            error="The worker stopped before finishing (lease expired).",
+        )
+        for pk, _, locked_by, _, _, runs in rows
+    )
+    exhausted = [pk for pk, _, _, attempts, max_attempts, _ in rows if attempts >= max_attempts]
+    if exhausted:
+        FulfillmentTask.objects.filter(pk__in=exhausted).update(
+            status=TaskStatus.DEAD,
+            finished_at=now,
+            locked_by="",
+            lease_expires_at=None,
+            last_error="The worker stopped during the last attempt (lease expired).",
+            updated_at=now,
+        )
+        orders_sync(
+            order_ids=set(
+                FulfillmentTask.objects.filter(pk__in=exhausted).values_list("order_id", flat=True)
+            )
+        )
 
 
 def _context(task: FulfillmentTask) -> StepContext:
@@ -197,8 +236,9 @@ def _record(worker: str, ran: list[Ran]) -> BatchResult:
     result = BatchResult(claimed=len(ran))
     with transaction.atomic():
         mine = set(
-            FulfillmentTask.objects.select_for_update()
+            FulfillmentTask.objects.select_for_update(of=("self",))
             .filter(pk__in=[r.task.pk for r in ran], status=TaskStatus.RUNNING, locked_by=worker)
+            .order_by("pk")
             .values_list("pk", flat=True)
         )
         attempts, plain_done = [], []
@@ -334,12 +374,20 @@ def orders_sync(*, order_ids) -> None:
     on hold when a task is dead-lettered."""
     if not order_ids:
         return
+    # Lock the orders first: two workers finishing an order's last tasks at once then see each
+    # other's results instead of each deciding from a half-finished picture.
+    locked = list(
+        Order.objects.select_for_update()
+        .filter(pk__in=order_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     tasks: dict[int, list[tuple]] = {}
     for order_id, status, runs, name, error in FulfillmentTask.objects.filter(
         order_id__in=order_ids
     ).values_list("order_id", "status", "runs", "name", "last_error"):
         tasks.setdefault(order_id, []).append((status, runs, name, error))
-    for order in Order.objects.filter(pk__in=order_ids).only("pk", "status", "is_subscription"):
+    for order in Order.objects.filter(pk__in=locked).only("pk", "status", "is_subscription"):
         target, reason = _target_status(order, tasks.get(order.pk, []))
         if target and target != order.status and can_transition(order.status, target):
             order_transition(
@@ -363,6 +411,25 @@ def _target_status(order: Order, tasks: list[tuple]) -> tuple[str | None, str]:
     return None, ""
 
 
+def tasks_cancel_for_order(*, order_id: int) -> int:
+    """A cancelled or refunded order stops: its unfinished tasks are cancelled."""
+    return FulfillmentTask.objects.filter(
+        order_id=order_id,
+        status__in=[
+            TaskStatus.QUEUED,
+            TaskStatus.RUNNING,
+            TaskStatus.WAITING_STAFF,
+            TaskStatus.DEAD,
+        ],
+    ).update(
+        status=TaskStatus.CANCELLED,
+        locked_by="",
+        lease_expires_at=None,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
 # Staff actions ---------------------------------------------------------------------------
 
 
@@ -375,7 +442,11 @@ class TaskActionError(ApplicationError):
 def _staff_change(
     *, task_id: int, actor, action: str, allowed, note: str, **changes
 ) -> FulfillmentTask:
-    task = FulfillmentTask.objects.select_for_update().get(pk=task_id)
+    task = FulfillmentTask.objects.select_for_update().select_related("order").get(pk=task_id)
+    if task.order.status in STOPPED_ORDER_STATUSES and changes.get("status") == TaskStatus.QUEUED:
+        raise TaskActionError(
+            f"Order {task.order.number} is {task.order.get_status_display().lower()}; its tasks cannot run again."
+        )
     if task.status not in allowed:
         raise TaskActionError(
             f"Cannot {action.replace('_', ' ')} a task that is {task.get_status_display().lower()}."

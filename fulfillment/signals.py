@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.db import transaction
 
-from orders.signals import order_paid
+from orders.signals import order_paid, order_status_changed
 
-from .services import tasks_create_for_order
+from .services import STOPPED_ORDER_STATUSES, tasks_cancel_for_order, tasks_create_for_order
 
 
 def start_fulfillment(sender, order, **kwargs):
@@ -18,4 +18,10 @@ def _kick():
     async_task("fulfillment.tasks.process_due_tasks", task_name="fulfillment-kick")
 
 
+def stop_fulfillment(sender, order, to_status, **kwargs):
+    if to_status in STOPPED_ORDER_STATUSES:
+        tasks_cancel_for_order(order_id=order.pk)
+
+
 order_paid.connect(start_fulfillment, dispatch_uid="fulfillment-start")
+order_status_changed.connect(stop_fulfillment, dispatch_uid="fulfillment-stop")

@@ -95,7 +95,7 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Re-queue dead-lettered tasks")
+    @admin.action(description="Re-queue dead-lettered tasks", permissions=["change"])
     def requeue_dead_letters(self, request, queryset):
         total = 0
         for order in queryset:
@@ -105,7 +105,7 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
         self.message_user(request, f"Re-queued {total} task(s).", messages.SUCCESS)
 
-    @admin.action(description="Put on hold (with a reason)")
+    @admin.action(description="Put on hold (with a reason)", permissions=["change"])
     def put_on_hold(self, request, queryset):
         form = HoldForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():

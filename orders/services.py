@@ -13,7 +13,7 @@ from catalog.pricing import PriceBreakdown
 from .exceptions import InvalidTransition
 from .models import Order, OrderLine, OrderNumberSequence, OrderStatus, OrderStatusChange
 from .notifications import notification_queue
-from .signals import order_paid
+from .signals import order_paid, order_status_changed
 from .transitions import can_transition
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,9 @@ def order_transition(
     order.status = to_status
     order.save(update_fields=["status", "updated_at"])
     notification_queue(order=order, to_status=to_status)
+    order_status_changed.send(
+        sender=Order, order=order, from_status=from_status, to_status=to_status
+    )
     OrderStatusChange.objects.create(
         order=order,
         from_status=from_status,

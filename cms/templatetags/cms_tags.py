@@ -16,9 +16,9 @@ def product_bundles(context, product):
     }
 
 
-@register.simple_tag(takes_context=True)
-def site_settings(context):
-    from cms.models import SiteSettings
+@register.simple_tag
+def site_settings():
+    """Footer settings, cached until staff save them."""
+    from cms.selectors import site_settings_cached
 
-    request = context.get("request")
-    return SiteSettings.for_request(request) if request else None
+    return site_settings_cached()

@@ -209,8 +209,9 @@ INSTAGRAM_USER_ID = env("INSTAGRAM_USER_ID", default="")
 SANDBOX_POLL_SECONDS = env.float("SANDBOX_POLL_SECONDS", default=5.0)
 FULFILLMENT_KICK_ON_PAYMENT = True
 CMS_CACHE_SECONDS = env.int("CMS_CACHE_SECONDS", default=300)
-# Rendition lookups are cached apart from pages, so clearing page caches keeps them.
-CACHES.setdefault(
-    "renditions",
-    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "renditions"},
-)
+# Rendition lookups and site settings live apart from page caches, so clearing those keeps
+# them. Each process has its own locmem caches; a shared CACHE_URL shares them all.
+for _alias in ("renditions", "config"):
+    CACHES.setdefault(
+        _alias, {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": _alias}
+    )

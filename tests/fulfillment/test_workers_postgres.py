@@ -1,0 +1,225 @@
+"""Real worker processes on PostgreSQL: SKIP LOCKED claims share out the work, and a lease
+hands the task of a killed worker to another one.
+
+Each worker is `manage.py run_fulfillment` in its own process, on the test database.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from fulfillment import services
+from fulfillment.models import FulfillmentTask, TaskAttempt
+from fulfillment.services import process_due
+from orders.models import Order
+
+from .factories import paid_order, product_with_plan
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL row locks and processes"
+    ),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+NOOP = {"name": "No-op", "kind": "noop", "adapter": "noop"}
+
+
+def worker_env(**extra) -> dict:
+    db = connection.settings_dict
+    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "smplat.settings.test",
+        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        **extra,
+    }
+
+
+class Worker:
+    """`manage.py run_fulfillment` in its own process, its output kept in a log file."""
+
+    def __init__(self, tmp_path, *args, env):
+        self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "run_fulfillment", *args],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.name = f"{socket.gethostname()}:{self.process.pid}"  # as worker_name() says
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self, sig=signal.SIGTERM, timeout=30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+
+def wait_until(condition, *, workers, timeout=60, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for worker in workers:
+            assert worker.process.poll() is None, f"a worker exited early:\n{worker.output()}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def workers_waiting_for_a_lock(cursor) -> int:
+    cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures inside a transaction
+    cursor.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
+        ["%SKIP LOCKED%"],
+    )
+    return cursor.fetchone()[0]
+
+
+def test_two_thousand_tasks_are_shared_out_and_each_runs_exactly_once(client, tmp_path):
+    orders = [paid_order(client, product_with_plan(NOOP)) for _ in range(4)]  # 4 tasks
+    now = timezone.now()
+    FulfillmentTask.objects.bulk_create(
+        FulfillmentTask(
+            order=order,
+            order_line=order.lines.get(),
+            position=position,
+            name="No-op",
+            kind="noop",
+            adapter="noop",
+            due_at=now,
+        )
+        for position in range(1, 500)
+        for order in orders
+    )
+    assert FulfillmentTask.objects.filter(status="queued").count() == 2_000
+
+    # Hold the workers at the start line: each blocks on its first claim until the table lock
+    # is released, so all of them compete for the work from the same moment.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'LOCK TABLE "{FulfillmentTask._meta.db_table}" IN EXCLUSIVE MODE')
+        workers = [Worker(tmp_path, "--once", "--batch", "50", env=worker_env()) for _ in range(4)]
+        wait_until(
+            lambda: workers_waiting_for_a_lock(cursor) == len(workers),
+            workers=workers,
+            what="every worker to try its first claim",
+        )
+    for worker in workers:
+        assert worker.process.wait(timeout=120) == 0, worker.output()
+
+    assert set(FulfillmentTask.objects.values_list("status", "runs")) == {("succeeded", 1)}
+    per_task = TaskAttempt.objects.values("task").annotate(n=Count("id"))
+    assert per_task.count() == 2_000
+    assert {row["n"] for row in per_task} == {1}
+    assert set(TaskAttempt.objects.values_list("outcome", flat=True)) == {"succeeded"}
+    shares = dict(
+        TaskAttempt.objects.values_list("worker").annotate(n=Count("id")).order_by("worker")
+    )
+    assert set(shares) == {worker.name for worker in workers}, shares
+    assert sum(shares.values()) == 2_000
+    assert {o.status for o in Order.objects.filter(pk__in=[o.pk for o in orders])} == {"completed"}
+
+
+PANEL_STEP = {
+    "name": "Deliver followers",
+    "kind": "delivery",
+    "adapter": "provider_panel",
+    "parameters": {"service": "1", "units": 500, "poll_seconds": 0.2},
+}
+
+
+def test_the_task_of_a_killed_worker_is_run_again_after_its_lease(client, fake_panel, tmp_path):
+    order = paid_order(client, product_with_plan(PANEL_STEP))
+    task = order.tasks.get()
+    env = worker_env(
+        FULFILLMENT_LEASE_SECONDS="2",
+        PROVIDER_PANEL_URL=fake_panel.url,
+        PROVIDER_PANEL_KEY=fake_panel.key,
+        PROVIDER_HTTP_TIMEOUT="30",
+    )
+    fake_panel.hang_next()  # the first `add` gets no answer (and places nothing)
+
+    doomed = Worker(tmp_path, "--sleep", "0.1", env=env)
+    wait_until(lambda: fake_panel.calls("add"), workers=[doomed], what="the first `add`")
+    task.refresh_from_db()
+    assert (task.status, task.runs, task.locked_by) == ("running", 1, doomed.name)
+    assert doomed.stop(signal.SIGKILL) == -signal.SIGKILL
+    lease_end = task.lease_expires_at
+
+    survivor = Worker(tmp_path, "--sleep", "0.1", env=env)
+    try:
+        wait_until(
+            lambda: FulfillmentTask.objects.get(pk=task.pk).status == "succeeded",
+            workers=[survivor],
+            what="the task to succeed",
+        )
+    finally:
+        assert survivor.stop() == 0, survivor.output()
+
+    task.refresh_from_db()
+    order.refresh_from_db()
+    # The killed run counts: then placing the order and Pending → In progress → Completed.
+    assert (task.status, task.runs, task.attempts, task.locked_by) == ("succeeded", 5, 0, "")
+    assert (task.remote_id, task.delivered, task.remains) == ("23501", 500, 0)
+    survivor_runs = task.attempt_log.filter(worker=survivor.name)
+    assert list(survivor_runs.values_list("run", flat=True)) == [2, 3, 4, 5]
+    assert survivor_runs.first().started_at >= lease_end  # not taken over before the lease ran out
+    assert len(fake_panel.calls("add")) == 2 and list(fake_panel.orders) == [23501]
+    assert order.status == "completed"
+    assert list(order.history.values_list("to_status", flat=True)) == [
+        "pending",
+        "processing",
+        "active",
+        "completed",
+    ]
+
+
+def at_once(fn, items):
+    """fn(item) in a thread per item; each thread has its own database connection."""
+
+    def run(item):
+        try:
+            return fn(item)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(run, items))
+
+
+def test_an_order_whose_last_tasks_finish_in_two_workers_at_once_completes(client, monkeypatch):
+    order = paid_order(client, product_with_plan(NOOP, NOOP))
+    both_recorded = threading.Barrier(2)
+    real_sync = services.orders_sync
+
+    def sync_when_both_workers_have_recorded(*, order_ids):
+        # Unless recording locks the order (one worker then waits for the other's commit),
+        # each would decide the order's status without seeing the other's finished task.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_recorded.wait(timeout=1)
+        real_sync(order_ids=order_ids)
+
+    monkeypatch.setattr(services, "orders_sync", sync_when_both_workers_have_recorded)
+
+    results = at_once(lambda name: process_due(worker=name, limit=1), ["a", "b"])
+
+    assert [r.succeeded for r in results] == [1, 1]
+    order.refresh_from_db()
+    assert order.status == "completed"
