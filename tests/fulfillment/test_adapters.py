@@ -9,7 +9,6 @@ import socket
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError
 from django.utils import timezone
 
 from fulfillment.adapters import PermanentError, RetryableError, StepContext
