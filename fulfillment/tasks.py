@@ -4,6 +4,8 @@ import time
 
 from django.conf import settings
 
+from orders.notifications import notifications_send_due
+
 from .services import process_due, worker_name
 
 
@@ -18,6 +20,7 @@ def process_due_tasks(seconds: float = 0) -> int:
     processed = 0
     while True:
         result = process_due(worker=worker)
+        notifications_send_due()
         processed += result.claimed
         if result.claimed:
             continue

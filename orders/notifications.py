@@ -1,7 +1,6 @@
-"""Order status e-mails: queued in the status change's transaction, sent after commit.
+"""Order status e-mails: written in the status change's transaction, sent by worker loops.
 
-A failed send is retried with backoff by `notifications_send_due` (scheduled every minute) and
-never touches the order itself.
+A failed send is retried with backoff and never touches the order itself.
 """
 
 from __future__ import annotations
@@ -31,23 +30,16 @@ MAX_ATTEMPTS = 5
 
 
 def notification_queue(*, order: Order, to_status: str) -> OrderNotification | None:
-    """Call inside the status change's transaction; the e-mail goes out after commit."""
+    """Call inside the status change's transaction: the e-mail exists once the change commits.
+
+    Worker loops send due notifications every few seconds (`notifications_send_due`), so the
+    request that changed the status (often a webhook) never waits for a mail server.
+    """
     if to_status not in NOTIFY_ON:
         return None
-    notification = OrderNotification.objects.create(
+    return OrderNotification.objects.create(
         order=order, to_status=to_status, email=order.email, next_attempt_at=timezone.now()
     )
-    transaction.on_commit(lambda: _enqueue(notification.pk))
-    return notification
-
-
-def _enqueue(notification_id: int) -> None:
-    from django_q.tasks import async_task
-
-    try:
-        async_task("orders.tasks.send_order_notification", notification_id, task_name="order-email")
-    except Exception:  # noqa: BLE001 - the scheduled retry sends it later
-        logger.warning("could not enqueue notification %s", notification_id, exc_info=True)
 
 
 def notification_send(*, notification_id: int) -> str:

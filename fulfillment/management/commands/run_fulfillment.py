@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from fulfillment.services import process_due, worker_name
+from orders.notifications import notifications_send_due
 
 
 class Command(BaseCommand):
@@ -26,6 +27,9 @@ class Command(BaseCommand):
         total = 0
         while not stopping:
             result = process_due(worker=worker, limit=batch)
+            sent = notifications_send_due()
+            if sent:
+                self.stdout.write(f"  sent {sent} order e-mail(s)")
             total += result.claimed
             if result.claimed:
                 self.stdout.write(
