@@ -1,13 +1,42 @@
 """StreamField blocks shared by marketing pages; each renders with its own template."""
 
+import copy
+
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
+
+HERO_RENDITION = "fill-720x480|format-webp"
+GALLERY_RENDITION = "fill-480x320|format-webp"
+
+
+class RenditionImageBlock(ImageChooserBlock):
+    """Loads its images with the renditions its template uses: one query, however many images."""
+
+    def __init__(self, *args, renditions: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.renditions = renditions
+
+    def deconstruct(self):
+        path, args, kwargs = super().deconstruct()
+        return path, args, {**kwargs, "renditions": self.renditions}
+
+    def bulk_to_python(self, values):
+        values = list(values)
+        images = self.model_class.objects.prefetch_renditions(*self.renditions).in_bulk(
+            [v for v in values if v is not None]
+        )
+        result, seen = [], set()
+        for pk in values:
+            image = images.get(pk)
+            result.append(copy.copy(image) if image is not None and pk in seen else image)
+            seen.add(pk)
+        return result
 
 
 class HeroBlock(blocks.StructBlock):
     heading = blocks.CharBlock(max_length=120)
     text = blocks.TextBlock(required=False, max_length=400)
-    image = ImageChooserBlock(required=False)
+    image = RenditionImageBlock(required=False, renditions=(HERO_RENDITION,))
     cta_label = blocks.CharBlock(required=False, max_length=40, label="Button label")
     cta_url = blocks.CharBlock(required=False, max_length=200, label="Button link")
 
@@ -93,7 +122,7 @@ class FaqsBlock(blocks.StructBlock):
 
 
 class GalleryImageBlock(blocks.StructBlock):
-    image = ImageChooserBlock()
+    image = RenditionImageBlock(renditions=(GALLERY_RENDITION,))
     caption = blocks.CharBlock(required=False, max_length=200)
 
 

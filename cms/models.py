@@ -27,6 +27,11 @@ class HomePage(Page):
     subpage_types = ["cms.ProductMarketingPage"]
     max_count = 1
 
+    @classmethod
+    def can_exist_under(cls, parent):
+        # Directly under the tree's root only, never below another page.
+        return parent.is_root() and super().can_exist_under(parent)
+
     content_panels = [
         *Page.content_panels,
         MultiFieldPanel(
