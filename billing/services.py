@@ -1,4 +1,8 @@
-"""Invoices, subscriptions and refunds. Every function here is idempotent on provider ids."""
+"""Invoices, subscriptions and refunds. Every function here is idempotent on provider ids.
+
+They run inside the caller's transaction (a webhook) and never recover from their own errors,
+so they take no savepoint of their own.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def _next_invoice_number(year: int) -> str:
     return f"INV-{year}-{sequence.last_number:06d}"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def invoice_create_for_order(*, order: Order, payment_reference: str) -> tuple[Invoice, bool]:
     """The invoice for an order's first payment, lines copied from the order's snapshot."""
     existing = Invoice.objects.filter(order=order, kind=Invoice.Kind.ORDER).first()
@@ -63,7 +67,7 @@ def _line_description(line) -> str:
     return f"{text} for {line.target}"[:500]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def invoice_create_renewal(
     *,
     subscription: Subscription,
@@ -109,7 +113,7 @@ def invoice_create_renewal(
     return invoice, True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def subscription_record(
     *, order: Order, provider_id: str, customer_id: str = "", status: str = "active"
 ) -> Subscription:
@@ -120,7 +124,7 @@ def subscription_record(
     return subscription
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def subscription_update_status(
     *,
     provider_id: str,
@@ -160,7 +164,7 @@ def subscription_update_status(
     return subscription
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def refund_record(
     *, invoice: Invoice, provider_id: str, amount: int, currency: str, reason: str = ""
 ) -> tuple[Refund | None, bool]:
@@ -172,7 +176,7 @@ def refund_record(
     return _refund_apply(invoice, provider_id, amount, currency, reason)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def refund_record_cumulative(
     *, invoice: Invoice, charge_id: str, total_refunded: int, currency: str
 ) -> tuple[Refund | None, bool]:

@@ -238,7 +238,7 @@ def session_open_at_gateway(*, session: CheckoutSession, base_url: str) -> Check
 # Session lifecycle --------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # never recovers from its own errors
 def session_transition(
     *, session_id: int, to_status: str, **fields
 ) -> tuple[CheckoutSession, bool]:

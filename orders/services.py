@@ -150,7 +150,7 @@ def order_transition(
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # never recovers from its own errors
 def order_mark_paid(*, order_id: int, reference: str, source: str) -> tuple[Order, bool]:
     """Record a confirmed payment once; (order, newly_paid). Hands the order to fulfillment."""
     order = Order.objects.select_for_update().get(pk=order_id)
