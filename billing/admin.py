@@ -1,13 +1,13 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyInline
+
 from .models import Invoice, InvoiceLine, Refund, Subscription
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
-    extra = 0
-    can_delete = False
-    readonly_fields = [
+    fields = [
         "description",
         "quantity",
         "currency",
@@ -15,10 +15,6 @@ class InvoiceLineInline(admin.TabularInline):
         "discount_amount",
         "total_amount",
     ]
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Invoice)

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from core.admin import ReadOnlyInline
 from core.exceptions import ApplicationError
 
 from .models import AnalyticsSnapshot, FulfillmentTask, PlanStep, TaskAttempt, TaskEvent
@@ -24,26 +25,14 @@ class PlanStepInline(admin.TabularInline):
     ]
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline):
     model = TaskAttempt
-    extra = 0
-    can_delete = False
     fields = ["run", "worker", "started_at", "finished_at", "outcome", "duration_ms", "error"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = TaskEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "actor", "action", "from_status", "to_status", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 def _bulk(action, verb):

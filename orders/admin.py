@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from core.admin import ReadOnlyInline
 from core.exceptions import ApplicationError
 from fulfillment.models import FulfillmentTask
 from fulfillment.services import order_put_on_hold, order_requeue_dead
@@ -9,21 +10,13 @@ from fulfillment.services import order_put_on_hold, order_requeue_dead
 from .models import Order, OrderLine, OrderStatusChange
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
     fields = ["title", "description", "target", "quantity", "billing", "total_amount", "currency"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class TaskInline(admin.TabularInline):
+class TaskInline(ReadOnlyInline):
     model = FulfillmentTask
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = [
         "name",
@@ -35,21 +28,11 @@ class TaskInline(admin.TabularInline):
         "remains",
         "last_error",
     ]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class HistoryInline(admin.TabularInline):
+class HistoryInline(ReadOnlyInline):
     model = OrderStatusChange
-    extra = 0
-    can_delete = False
     fields = ["created_at", "from_status", "to_status", "source", "actor", "reason"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class HoldForm(forms.Form):
