@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,22 @@ class Scenario:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     script: Path = REPORT_LUA  # a custom script can `dofile("bench/report.lua")` for done()
+    env: dict[str, str] = field(default_factory=dict)  # extra settings for the script
+
+
+@dataclass(frozen=True)
+class Target:
+    """A pass/fail goal computed from one database's results, keyed by scenario name.
+
+    Checked only when all of `scenarios` ran, and only on `dbs` (all when empty)."""
+
+    name: str
+    check: Callable[[dict[str, dict]], tuple[bool, str]]
+    scenarios: tuple[str, ...]
+    dbs: tuple[str, ...] = ()
+
+    def applies(self, db: str, results: dict[str, dict]) -> bool:
+        return (not self.dbs or db in self.dbs) and all(s in results for s in self.scenarios)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -266,17 +283,21 @@ class Server:
         return self.log_path.stat().st_size
 
     def log_since(self, offset: int, max_lines: int = 40) -> list[str]:
-        """The first log lines written after `offset`, repeats folded into "(×N)"."""
+        """The first log lines written after `offset`, repeats folded into "(×N)", without
+        the app's INFO lines (django-q logs every task it enqueues)."""
         with open(self.log_path, "rb") as f:
             f.seek(offset)
             text = f.read().decode(errors="replace")
-        return fold_repeats(text.splitlines())[:max_lines]
+        lines = [line for line in text.splitlines() if not _APP_INFO.match(line)]
+        return fold_repeats(lines)[:max_lines]
 
     def log_tail(self, lines: int = 30) -> str:
         text = self.log_path.read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 
 
+# The app's log format (settings LOGGING): "2026-01-01 12:00:00,123 INFO name message".
+_APP_INFO = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ INFO ")
 # Django's "2026-01-01 12:00:00,123 " and gunicorn's "[2026-01-01 12:00:00 +0000] ".
 _TIMESTAMP = re.compile(r"^\[?\d{4}-\d\d-\d\d[ T][\d:.,]+(?: [+-]\d{4}\])?\s*")
 
@@ -410,7 +431,7 @@ def run_wrk(
     base_url: str, scenario: Scenario, *, duration: int, connections: int, threads: int = 2
 ) -> dict:
     """Drive one scenario; return report.lua's summary (latencies in ms)."""
-    env = dict(os.environ, BENCH_METHOD=scenario.method)
+    env = dict(os.environ, **scenario.env, BENCH_METHOD=scenario.method)
     env["BENCH_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in scenario.headers.items())
     body_file = None
     if scenario.body is not None:
@@ -434,15 +455,26 @@ def run_wrk(
     finally:
         if body_file is not None:
             body_file.unlink(missing_ok=True)
+    summary = replay = None
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            return json.loads(line.removeprefix("BENCH_JSON "))
-    raise HarnessError(
-        f"wrk gave no summary for {scenario.name} (exit {proc.returncode}):\n"
-        f"{proc.stdout}\n{proc.stderr}"
-    )
+            summary = json.loads(line.removeprefix("BENCH_JSON "))
+        elif line.startswith("BENCH_REPLAY "):  # replay.lua: what each thread sent
+            replay = json.loads(line.removeprefix("BENCH_REPLAY "))
+    if summary is None:
+        raise HarnessError(
+            f"wrk gave no summary for {scenario.name} (exit {proc.returncode}):\n"
+            f"{proc.stdout}\n{proc.stderr}"
+        )
+    if replay is not None:
+        summary["replay"] = replay
+        summary["unexpected"] = sum(thread["unexpected"] for thread in replay)
+    return summary
 
 
 def error_count(result: dict) -> int:
-    """Responses outside 2xx/3xx plus connections wrk could not complete."""
-    return result["non_2xx_3xx"] + sum(result["socket_errors"].values())
+    """Responses outside 2xx/3xx (or not the expected answer, for replayed requests) plus
+    connections wrk could not complete."""
+    return (
+        result["non_2xx_3xx"] + result.get("unexpected", 0) + sum(result["socket_errors"].values())
+    )

@@ -1,11 +1,11 @@
-"""Storefront benchmark: wrk against gunicorn + production settings, per database.
+"""Storefront and payments benchmark: wrk against gunicorn + production settings, per database.
 
-    .venv/bin/python bench/run.py [--db sqlite,postgres] [--duration 10]
-                                  [--connections 16] [--products 10000]
+    .venv/bin/python bench/run.py [--db sqlite,postgres] [--suite storefront,payments]
+                                  [--duration 10] [--connections 16] [--products 10000]
 
 Prints a table and PASS/FAIL lines for the targets, and writes
-bench/results/catalog-<db>.json, latest.json and README-table.md.
-Exits non-zero only when the harness itself fails, never for a missed target.
+bench/results/catalog-<db>.json (storefront), payments-<db>.json, latest.json and
+README-table.md. Exits non-zero only when the harness itself fails, never for a missed target.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import harness
-from harness import HarnessError, Scenario, Server, log
+import payments
+from harness import HarnessError, Scenario, Server, Target, log
 
 RESULTS_DIR = harness.BENCH_DIR / "results"
 WARMUP_SECONDS = 2
@@ -35,14 +36,6 @@ SCENARIOS = [
 ]
 
 
-@dataclass(frozen=True)
-class Target:
-    """A pass/fail goal computed from one database's results, keyed by scenario name."""
-
-    name: str
-    check: Callable[[dict[str, dict]], tuple[bool, str]]
-
-
 def _catalog_p95(results):
     p95 = results["catalog"]["latency_ms"]["p95"]
     return p95 < 50, f"{p95:.1f} ms"
@@ -54,9 +47,35 @@ def _catalog_vs_bare(results):
 
 
 TARGETS = [
-    Target("catalog p95 < 50 ms", _catalog_p95),
-    Target("catalog req/s >= 0.5 × bare req/s", _catalog_vs_bare),
+    Target("catalog p95 < 50 ms", _catalog_p95, ("catalog",)),
+    Target("catalog req/s >= 0.5 × bare req/s", _catalog_vs_bare, ("catalog", "bare")),
+    *payments.TARGETS,
 ]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Scenarios measured against one gunicorn, started with `server_env(app env)`."""
+
+    name: str
+    results_file: str  # bench/results/<results_file>-<db>.json
+    server_env: Callable[[dict[str, str]], dict[str, str]]
+    run: Callable[..., dict[str, dict]]  # (server, env, args, workdir) -> results by scenario
+
+
+def _storefront(server, env, args, workdir):
+    return {s.name: measure(server, s, args) for s in SCENARIOS}
+
+
+def _payments(server, env, args, workdir):
+    run = {"warmup": WARMUP_SECONDS, "threads": THREADS}
+    return payments.run_suite(server, env, args, workdir, measure, run)
+
+
+SUITES = {
+    "storefront": Suite("storefront", "catalog", lambda env: env, _storefront),
+    "payments": Suite("payments", "payments", payments.server_env, _payments),
+}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,6 +84,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--db",
         default="sqlite,postgres",
         help="comma-separated backends: " + ",".join(harness.DATABASES),
+    )
+    parser.add_argument(
+        "--suite",
+        default=",".join(SUITES),
+        help="comma-separated suites: " + ",".join(SUITES),
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
@@ -81,18 +105,32 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(
             f"unknown --db {', '.join(unknown)}; choose from {', '.join(harness.DATABASES)}"
         )
+    args.suite = [name.strip() for name in args.suite.split(",") if name.strip()]
+    unknown = [name for name in args.suite if name not in SUITES]
+    if unknown:
+        parser.error(f"unknown --suite {', '.join(unknown)}; choose from {', '.join(SUITES)}")
     return args
 
 
-def measure(server: Server, scenario: Scenario, args) -> dict:
-    """Warm up, then measure one scenario; quote the server log if anything failed."""
-    status, body = harness.request(server.base_url, scenario)
+def measure(
+    server: Server,
+    scenario: Scenario,
+    args,
+    *,
+    probe: Scenario | None = None,
+    warmup: Scenario | None = None,
+) -> dict:
+    """Probe, warm up, then measure one scenario; quote the server log if anything failed.
+
+    Scenarios whose requests must not repeat (bench/payments.py) bring their own probe
+    request and warm-up requests."""
+    status, body = harness.request(server.base_url, probe or scenario)
     log(f"{scenario.name}: {scenario.method} {scenario.path} -> {status}")
     # The warm-up fills each worker's caches and connection pool, so the
     # measurement sees steady state rather than the first request's costs.
-    harness.run_wrk(
+    warm = harness.run_wrk(
         server.base_url,
-        scenario,
+        warmup or scenario,
         duration=WARMUP_SECONDS,
         connections=args.connections,
         threads=THREADS,
@@ -106,7 +144,9 @@ def measure(server: Server, scenario: Scenario, args) -> dict:
             connections=args.connections,
             threads=THREADS,
         )
+        result["ended_at"] = time.time()  # wall clock, to tell work done during the run
     result["probe_status"] = status
+    result["warmup"] = {k: warm[k] for k in ("requests", "replay") if k in warm}
     # CPU in % of one core: what gunicorn + wrk (+ PostgreSQL) used, and what else ran.
     result["cpu"] = cpu.result
     if harness.error_count(result) or not 200 <= status < 400:
@@ -122,22 +162,33 @@ def measure(server: Server, scenario: Scenario, args) -> dict:
 
 
 def bench_database(db: str, args) -> dict:
-    """Fresh database, app prepared, gunicorn up, every scenario measured."""
+    """Fresh database, app prepared, then per suite: its gunicorn up, its scenarios measured."""
     with tempfile.TemporaryDirectory(prefix=f"smplat-bench-{db}-") as tmp_name:
         workdir = Path(tmp_name)
         log(f"=== {db} (workdir {workdir})")
         database_url = harness.DATABASES[db](workdir)
         env = harness.app_env(database_url)
         harness.prepare_app(env, args.products)
-        with Server(env, workdir / "gunicorn.log") as server:
-            results = {s.name: measure(server, s, args) for s in SCENARIOS}
+        results = {}
+        for suite in (SUITES[name] for name in args.suite):
+            suite_env = suite.server_env(env)
+            with Server(suite_env, workdir / f"gunicorn-{suite.name}.log") as server:
+                for name, result in suite.run(server, suite_env, args, workdir).items():
+                    results[name] = {"suite": suite.name, **result}
         if args.keep_tmp:
             kept = Path(tempfile.mkdtemp(prefix=f"smplat-bench-{db}-kept-"))
-            (kept / "gunicorn.log").write_bytes((workdir / "gunicorn.log").read_bytes())
-            log(f"gunicorn log kept at {kept / 'gunicorn.log'}")
+            for path in workdir.glob("gunicorn-*.log"):
+                (kept / path.name).write_bytes(path.read_bytes())
+            log(f"gunicorn logs kept in {kept}")
     checks = [
-        {"target": t.name, "passed": ok, "value": value}
+        {
+            "target": t.name,
+            "suite": results[t.scenarios[0]]["suite"],
+            "passed": ok,
+            "value": value,
+        }
         for t in TARGETS
+        if t.applies(db, results)
         for ok, value in [t.check(results)]
     ]
     return {"db": db, "database_url": database_url, "results": results, "checks": checks}
@@ -145,15 +196,16 @@ def bench_database(db: str, args) -> dict:
 
 def markdown_table(runs: list[dict]) -> str:
     lines = [
-        "| db | scenario | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| db | scenario | req/s | p50 ms | p95 ms | p99 ms | errors | verified in the database |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         for name, r in run["results"].items():
             lat = r["latency_ms"]
+            verified = r["verified"]["text"] if "verified" in r else ""
             lines.append(
                 f"| {run['db']} | {name} | {r['rps']:,.0f} | {lat['p50']:.1f} | "
-                f"{lat['p95']:.1f} | {lat['p99']:.1f} | {harness.error_count(r)} |"
+                f"{lat['p95']:.1f} | {lat['p99']:.1f} | {harness.error_count(r)} | {verified} |"
             )
     return "\n".join(lines)
 
@@ -174,13 +226,20 @@ def max_other_cpu(runs: list[dict]) -> float:
 
 
 def noise_lines(runs: list[dict]) -> list[str]:
-    return [
-        f"NOISY [{run['db']}] {name}: other processes used {r['cpu']['other_pct']}% of a core "
-        "during the measurement; rerun on a quiet machine"
-        for run in runs
-        for name, r in run["results"].items()
-        if r["cpu"]["other_pct"] >= NOISY_OTHER_CPU_PCT
-    ]
+    lines = []
+    for run in runs:
+        for name, r in run["results"].items():
+            if r["cpu"]["other_pct"] >= NOISY_OTHER_CPU_PCT:
+                lines.append(
+                    f"NOISY [{run['db']}] {name}: other processes used {r['cpu']['other_pct']}% "
+                    "of a core during the measurement; rerun on a quiet machine"
+                )
+            if r.get("exhausted"):
+                lines.append(
+                    f"SHORT [{run['db']}] {name}: the request pool ran out before the end; "
+                    "the rate is a lower bound (raise pool_rate in bench/payments.py)"
+                )
+    return lines
 
 
 def error_reports(runs: list[dict]) -> list[str]:
@@ -188,17 +247,33 @@ def error_reports(runs: list[dict]) -> list[str]:
     for run in runs:
         for name, r in run["results"].items():
             if "server_log" in r:
+                kinds = {
+                    "non-2xx/3xx": r["non_2xx_3xx"],
+                    "unexpected": r.get("unexpected", 0),
+                    **{f"socket {k}": n for k, n in r["socket_errors"].items()},
+                }
                 lines.append(
                     f"--- [{run['db']}] {name}: {harness.error_count(r)} errors "
-                    f"(probe status {r['probe_status']}); server log:"
+                    f"({', '.join(f'{k} {n}' for k, n in kinds.items() if n) or 'none'}; "
+                    f"probe status {r['probe_status']}); server log:"
                 )
+                samples = [t["sample"] for t in r.get("replay", []) if t["sample"]]
+                if samples:
+                    lines.append(f"    first wrong answer: {samples[0]}")
                 lines.extend(f"    {line}" for line in r["server_log"][:20])
     return lines
 
 
 def write_results(runs: list[dict], meta: dict) -> None:
     for run in runs:
-        harness.write_json(RESULTS_DIR / f"catalog-{run['db']}.json", {**meta, **run})
+        for suite in SUITES.values():
+            results = {n: r for n, r in run["results"].items() if r["suite"] == suite.name}
+            if results:
+                checks = [c for c in run["checks"] if c["suite"] == suite.name]
+                harness.write_json(
+                    RESULTS_DIR / f"{suite.results_file}-{run['db']}.json",
+                    {**meta, **run, "results": results, "checks": checks},
+                )
     harness.write_json(RESULTS_DIR / "latest.json", {**meta, "runs": runs})
     params = meta["parameters"]
     machine = meta["machine"]
@@ -206,8 +281,9 @@ def write_results(runs: list[dict], meta: dict) -> None:
         [
             f"Measured {machine['date']} on {machine['nproc']} CPUs, Python {machine['python']}: "
             f"gunicorn -w 2, wrk {THREADS} threads × {params['connections']} connections × "
-            f"{params['duration']} s, {params['products']:,} products; other processes used "
-            f"at most {max_other_cpu(runs)}% of a core while measuring.",
+            f"{params['duration']} s, {params['products']:,} products; payments on the local "
+            "gateway, each webhook/checkout request distinct (bench/README.md); other processes "
+            f"used at most {max_other_cpu(runs)}% of a core while measuring.",
             "",
             markdown_table(runs),
             "",
@@ -246,7 +322,9 @@ def main(argv=None) -> int:
                 "warmup": WARMUP_SECONDS,
                 "products": args.products,
                 "gunicorn_workers": 2,
-                "scenarios": [(s.name, s.method, s.path) for s in SCENARIOS],
+                "suites": args.suite,
+                "scenarios": [(s.name, s.method, s.path) for s in SCENARIOS]
+                + [(s.name, "POST", s.path) for s in payments.SPECS],
             },
         }
         write_results(runs, meta)

@@ -21,7 +21,7 @@ from orders.services import LineRequest, order_place
 from .exceptions import CartError, CheckoutError, SessionNotRegenerable
 from .gateways import LineItem, SessionRequest, get_gateway
 from .models import Cart, CartItem, CheckoutSession, SessionStatus
-from .selectors import cart_view
+from .selectors import CartView, cart_view
 from .transitions import SESSION_TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -135,17 +135,25 @@ def _account_for(email: str, name: str, user):
 
 @transaction.atomic
 def checkout_submit(
-    *, cart: Cart, user, email: str, name: str, targets: dict[int, str], checkout_token: uuid.UUID
+    *,
+    cart: Cart,
+    user,
+    email: str,
+    name: str,
+    targets: dict[int, str],
+    checkout_token: uuid.UUID,
+    priced: CartView | None = None,
 ) -> tuple[Order, CheckoutSession, bool]:
     """Order + first CheckoutSession in one transaction; (order, session, created).
 
     Prices come only from the pricing service. A resubmitted form (same token) gets the
-    order it already created, never a second one.
+    order it already created, never a second one. `priced` is the cart as the same request
+    just priced it, to avoid pricing it twice.
     """
     existing = Order.objects.filter(checkout_token=checkout_token).first()
     if existing is not None:
         return existing, existing.checkout_sessions.order_by("-attempt").first(), False
-    view = cart_view(cart=cart)
+    view = priced if priced is not None else cart_view(cart=cart)
     if not view.lines:
         raise CheckoutError("Your cart is empty.", code="cart_empty")
     if not view.can_check_out:

@@ -134,7 +134,7 @@ def checkout(request):
             messages.error(request, "Your cart needs attention before checkout.")
             return redirect("checkout:cart")
         if form.is_valid():
-            return _place(request, cart, form)
+            return _place(request, cart, form, view)
     else:
         if not view.can_check_out:
             messages.info(
@@ -161,7 +161,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def _place(request, cart, form):
+def _place(request, cart, form, view):
     data = form.cleaned_data
     try:
         order, session, _ = checkout_submit(
@@ -171,6 +171,7 @@ def _place(request, cart, form):
             name=data["name"],
             targets=form.targets(),
             checkout_token=data["checkout_token"],
+            priced=view,
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
