@@ -194,6 +194,7 @@ class Ran:
     duration_ms: float
     outcome: StepOutcome | None = None
     error: Exception | None = None
+    released: bool = False  # claimed but not run: handed back untouched
 
 
 @dataclass
@@ -205,6 +206,7 @@ class BatchResult:
     dead: int = 0
     waiting: int = 0
     lost: int = 0
+    released: int = 0
     orders: set = field(default_factory=set)
 
 
@@ -212,9 +214,14 @@ def process_due(*, worker: str | None = None, limit: int | None = None) -> Batch
     """One processor loop: claim a batch, run each step, record the outcomes in one go."""
     worker = worker or worker_name()
     batch = tasks_claim_due(worker=worker, limit=limit or settings.FULFILLMENT_BATCH_SIZE)
+    # Slow steps must not outlive the lease: what is left at half of it goes back unrun.
+    deadline = time.monotonic() + settings.FULFILLMENT_LEASE_SECONDS / 2
     ran = []
     for task in batch:
         started = time.perf_counter()
+        if time.monotonic() > deadline:
+            ran.append(Ran(task, started, 0.0, released=True))
+            continue
         try:
             outcome, error = get_adapter(task.adapter).run(_context(task)), None
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the task
@@ -307,6 +314,11 @@ def _apply(task: FulfillmentTask, r: Ran, now, result: BatchResult) -> str:
     """Set the task's new state from what its adapter did; returns the attempt's label."""
     task.locked_by, task.lease_expires_at = "", None
     outcome, error = r.outcome, r.error
+    if r.released:
+        task.status, task.due_at = TaskStatus.QUEUED, now
+        task.attempts = max(task.attempts - 1, 0)
+        result.released += 1
+        return "released"
     if outcome is not None:
         for name, value in outcome.progress.items():
             setattr(task, name, value)

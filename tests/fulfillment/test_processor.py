@@ -119,3 +119,15 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
     high = [backoff_seconds(attempt=n, base=10, cap=300, rng=lambda: 1.0) for n in range(1, 8)]
     assert low == [5, 10, 20, 40, 80, 150, 150]
     assert high == [10, 20, 40, 80, 160, 300, 300]
+
+
+def test_steps_left_when_half_the_lease_is_gone_are_handed_back_unrun(client, settings):
+    order = paid_order(client, product_with_plan({**SANDBOX}, {**SANDBOX, "name": "Second"}))
+    settings.FULFILLMENT_LEASE_SECONDS = 0  # the deadline has passed before the first step
+    result = process_due(worker="slow")
+    assert result.claimed == 2 and result.released == 2
+    tasks = list(order.tasks.all())
+    assert {(t.status, t.attempts, t.locked_by, t.remote_id) for t in tasks} == {
+        ("queued", 0, "", "")
+    }
+    assert set(TaskAttempt.objects.values_list("outcome", flat=True)) == {"released"}
