@@ -32,6 +32,7 @@ test: install
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/fulfillment_bench.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -46,7 +46,7 @@ def notification_send(*, notification_id: int) -> str:
     """Send one notification if it is still pending; returns its status afterwards."""
     with transaction.atomic():
         notification = (
-            OrderNotification.objects.select_for_update(skip_locked=True)
+            OrderNotification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("order__user")
             .filter(pk=notification_id, status=OrderNotification.Status.PENDING)
             .first()
