@@ -121,10 +121,6 @@ def cart_view(*, cart: Cart | None) -> CartView:
     return CartView(lines=lines, total=total)
 
 
-def cart_item_count(*, cart_id: int | None) -> int:
-    return CartItem.objects.filter(cart_id=cart_id).count() if cart_id else 0
-
-
 def session_get_by_ref(ref: str) -> CheckoutSession | None:
     """An operator's reference to a session: our id or the provider's."""
     qs = CheckoutSession.objects.select_related("order")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from orders.models import Order
 
-from .models import FINISHED, AnalyticsSnapshot, FulfillmentTask, ProcessorCounter, TaskStatus
+from .models import FINISHED, FulfillmentTask, ProcessorCounter, TaskStatus
 
 
 def order_progress(*, order: Order) -> dict:
@@ -71,10 +71,6 @@ def _next_action(order: Order, task: FulfillmentTask | None) -> str:
 
 def _iso(value):
     return value.isoformat() if value else None
-
-
-def snapshot_list(*, order: Order, limit: int = 90) -> list[AnalyticsSnapshot]:
-    return list(order.snapshots.order_by("-captured_on")[:limit])[::-1]
 
 
 def processor_metrics() -> dict:

@@ -229,3 +229,18 @@ def test_buffered_telemetry_is_written_in_batches_off_the_request(client, catalo
         ("views", 1),
     ]
     assert search_buffer.flush() == 0
+
+
+def test_staff_selectors_report_trending_and_zero_result_searches(client, catalog):
+    from catalog.selectors import search_trending, search_zero_results
+
+    for query in ("followers", "followers", "views", "podcast", "podcast", "podcast", "zzz"):
+        client.get(URL, {"q": query})
+    assert search_trending() == [
+        {"query": "followers", "searches": 2},
+        {"query": "views", "searches": 1},
+    ]
+    assert search_zero_results() == [
+        {"query": "podcast", "searches": 3},
+        {"query": "zzz", "searches": 1},
+    ]
