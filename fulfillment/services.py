@@ -111,7 +111,7 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
                 Q(status=TaskStatus.QUEUED, due_at__lte=now)
                 | Q(status=TaskStatus.RUNNING, lease_expires_at__lt=now)
             )
-            .exclude(order__status__in=STOPPED_ORDER_STATUSES)
+            .exclude(order__status__in=NOT_RUNNING_ORDER_STATUSES)
             .order_by("due_at", "pk")
             .values_list("pk", "status", "locked_by", "attempts", "max_attempts", "runs")[:limit]
         )
@@ -137,6 +137,8 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
 
 
 STOPPED_ORDER_STATUSES = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+# An order on hold keeps its tasks but runs none of them until staff release it.
+NOT_RUNNING_ORDER_STATUSES = (*STOPPED_ORDER_STATUSES, OrderStatus.ON_HOLD)
 
 
 def _record_abandoned(rows, now) -> None:
@@ -552,6 +554,22 @@ def order_put_on_hold(*, order_id: int, actor, reason: str) -> Order:
     return order_transition(
         order_id=order_id, to_status=OrderStatus.ON_HOLD, source="staff", actor=actor, reason=reason
     )
+
+
+@transaction.atomic
+def order_release_hold(*, order_id: int, actor, note: str = "") -> Order:
+    """Resume an order staff put on hold; dead letters must be re-queued or skipped first."""
+    if FulfillmentTask.objects.filter(order_id=order_id, status=TaskStatus.DEAD).exists():
+        raise TaskActionError("Re-queue or skip the dead-lettered tasks first.")
+    order = order_transition(
+        order_id=order_id,
+        to_status=OrderStatus.PROCESSING,
+        source="staff",
+        actor=actor,
+        reason=note or "Hold released",
+    )
+    orders_sync(order_ids={order_id})
+    return order
 
 
 # Telemetry -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from core.admin import ReadOnlyInline
 from core.exceptions import ApplicationError
 from fulfillment.models import FulfillmentTask
-from fulfillment.services import order_put_on_hold, order_requeue_dead
+from fulfillment.services import order_put_on_hold, order_release_hold, order_requeue_dead
 
 from .models import Order, OrderLine, OrderStatusChange
 
@@ -70,7 +70,7 @@ class OrderAdmin(admin.ModelAdmin):
         "checkout_token",
     ]
     inlines = [OrderLineInline, TaskInline, HistoryInline]
-    actions = ["requeue_dead_letters", "put_on_hold"]
+    actions = ["requeue_dead_letters", "put_on_hold", "release_hold"]
 
     def has_add_permission(self, request):
         return False
@@ -87,6 +87,16 @@ class OrderAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
         self.message_user(request, f"Re-queued {total} task(s).", messages.SUCCESS)
+
+    @admin.action(description="Release the hold", permissions=["change"])
+    def release_hold(self, request, queryset):
+        for order in queryset:
+            try:
+                order_release_hold(order_id=order.pk, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{order.number} resumed.", messages.SUCCESS)
 
     @admin.action(description="Put on hold (with a reason)", permissions=["change"])
     def put_on_hold(self, request, queryset):

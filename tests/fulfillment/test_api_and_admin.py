@@ -203,3 +203,17 @@ def test_clients_cannot_reach_the_admin(client):
     user = get_user_model().objects.create_user("client", password="pw-12345-x")
     client.force_login(user)
     assert client.get("/admin/orders/order/")["Location"].startswith("/admin/login/")
+
+
+def test_an_order_on_hold_runs_nothing_until_staff_release_it(client, staff):
+    order = paid_order(client, product_with_plan(SANDBOX))
+    client.force_login(staff)
+    _admin_action(
+        client, "/admin/orders/order/", "put_on_hold", [order.pk], apply="1", reason="Pause"
+    )
+    assert process_due(worker="w").claimed == 0
+    _admin_action(client, "/admin/orders/order/", "release_hold", [order.pk])
+    order.refresh_from_db()
+    assert order.status == "processing"
+    assert order.history.last().actor == staff
+    assert process_due(worker="w").claimed == 1

@@ -28,6 +28,7 @@ class Command(BaseCommand):
             self._user(*STAFF, staff=True)
             self._user(*CLIENT, staff=False)
         call_command("seed_cms", stdout=self.stdout)
+        call_command("seed_orders", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo catalog ready: {len(demo_data.PRODUCTS)} services.")
         )
