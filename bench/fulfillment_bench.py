@@ -53,23 +53,8 @@ LATENCY_POLL_SECONDS = 0.2
 
 
 def prepare_postgres() -> str:
-    """harness.prepare_postgres, on a database of our own (see POSTGRES_DB)."""
-    import psycopg
-
-    failures = []
-    for kind, dsn in harness.POSTGRES_ADMIN_DSNS:
-        try:
-            conn = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
-        except psycopg.OperationalError as exc:
-            failures.append(f"{kind}: {str(exc).strip()}")
-            continue
-        with conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {POSTGRES_DB}")
-            version = conn.execute("SHOW server_version").fetchone()[0]
-        log(f"postgres {version}: created {POSTGRES_DB} via {kind}")
-        return harness.POSTGRES_APP_URLS[kind].replace(f"/{harness.POSTGRES_DB}", f"/{POSTGRES_DB}")
-    raise HarnessError("cannot log in to PostgreSQL as postgres:\n  " + "\n  ".join(failures))
+    """A database of our own (see POSTGRES_DB), so bench/run.py can run at the same time."""
+    return harness.prepare_postgres(name=POSTGRES_DB)
 
 
 def setup_django(env: dict[str, str]) -> None:

@@ -136,8 +136,8 @@ def prepare_sqlite(workdir: Path) -> str:
     return f"sqlite:///{workdir / 'bench.sqlite3'}"
 
 
-def prepare_postgres(workdir: Path) -> str:
-    """(Re)create smplat_bench and return a URL the app can log in with."""
+def prepare_postgres(workdir: Path | None = None, *, name: str = POSTGRES_DB) -> str:
+    """(Re)create database `name` and return a URL the app can log in with."""
     import psycopg
 
     failures = []
@@ -149,11 +149,11 @@ def prepare_postgres(workdir: Path) -> str:
             continue
         with conn:
             # FORCE: a gunicorn left over from an aborted run must not block the drop.
-            conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {POSTGRES_DB}")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
             version = conn.execute("SHOW server_version").fetchone()[0]
-        log(f"postgres {version}: created {POSTGRES_DB} via {kind}")
-        return POSTGRES_APP_URLS[kind]
+        log(f"postgres {version}: created {name} via {kind}")
+        return POSTGRES_APP_URLS[kind].replace(f"/{POSTGRES_DB}", f"/{name}")
     raise HarnessError("cannot log in to PostgreSQL as postgres:\n  " + "\n  ".join(failures))
 
 
