@@ -226,9 +226,6 @@ class Campaign(TimeStampedModel):
     def __str__(self):
         return self.name
 
-    def is_running(self, at) -> bool:
-        return self.is_active and self.starts_at <= at < self.ends_at
-
 
 class ConfigurationPreset(TimeStampedModel):
     """A named configuration a signed-in client saved for a product."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 
@@ -13,8 +12,6 @@ from .exceptions import PresetError
 from .models import ConfigurationPreset, Product, SearchEvent
 from .pricing import Configuration, price_configuration
 from .telemetry import search_buffer
-
-logger = logging.getLogger(__name__)
 
 MAX_PRESETS_PER_PRODUCT = 20
 SESSION_PRESETS_KEY = "catalog_presets"

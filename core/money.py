@@ -46,9 +46,6 @@ class Money:
             raise TypeError("multiply Money by an int; use percent_of for rates")
         return Money(self.amount * factor, self.currency)
 
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
     def __bool__(self) -> bool:
         return self.amount != 0
 
