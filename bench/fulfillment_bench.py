@@ -512,13 +512,6 @@ def completed_event(session) -> bytes:
     return json.dumps(event_envelope("checkout.session.completed", obj)).encode()
 
 
-def server_env(env: dict[str, str]) -> dict[str, str]:
-    """As bench/payments.py: the local gateway (no Stripe key), the same webhook secret."""
-    env = {k: v for k, v in env.items() if k != "STRIPE_SECRET_KEY"}
-    env["PAYMENT_GATEWAY"] = "local"
-    return env
-
-
 def measure_latency(env, products, args, workdir: Path) -> dict:
     from django.db import connection
 
@@ -526,7 +519,6 @@ def measure_latency(env, products, args, workdir: Path) -> dict:
     sessions = open_sessions(orders)
     bodies = [completed_event(s) for s in sessions]
     connection.close()
-    env = server_env(env)
     worker_log = workdir / "latency-worker.log"
     with (
         harness.Server(env, workdir / "gunicorn.log") as server,

@@ -165,14 +165,17 @@ DATABASES = {"sqlite": prepare_sqlite, "postgres": prepare_postgres}
 BENCH_SECRETS = {
     "DJANGO_SECRET_KEY": "bench-secret",
     "CHECKOUT_API_KEY": "bench-key",
-    "STRIPE_SECRET_KEY": "sk_test_bench",
     "STRIPE_WEBHOOK_SECRET": "whsec_bench",
 }
 
 
 def app_env(database_url: str) -> dict[str, str]:
-    """Production settings with throwaway secrets, plain HTTP, persistent DB connections."""
-    env = dict(os.environ)
+    """Production settings with throwaway secrets, plain HTTP, persistent DB connections.
+
+    Payments go through the local gateway (no Stripe key), as a shop without Stripe runs;
+    webhooks are verified the same way with either gateway.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "STRIPE_SECRET_KEY"}
     env.update(
         BENCH_SECRETS,
         DJANGO_SETTINGS_MODULE="smplat.settings.production",
@@ -180,6 +183,7 @@ def app_env(database_url: str) -> dict[str, str]:
         DJANGO_SECURE_SSL_REDIRECT="false",
         DATABASE_CONN_MAX_AGE="600",
         DATABASE_URL=database_url,
+        PAYMENT_GATEWAY="local",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -293,9 +293,9 @@ def verify_webhooks(sent: dict) -> dict:
     from orders.models import Order, OrderStatusChange
 
     events = {
-        e: (o, a, err, at)
-        for e, o, a, err, at in WebhookEvent.objects.values_list(
-            "event_id", "outcome", "attempts", "error", "processed_at"
+        e: (o, a, err, at, seen)
+        for e, o, a, err, at, seen in WebhookEvent.objects.values_list(
+            "event_id", "outcome", "attempts", "error", "processed_at", "first_seen_at"
         )
     }
     sessions = {
@@ -328,6 +328,11 @@ def verify_webhooks(sent: dict) -> dict:
         # Processed while wrk ran: requests still in flight at its end do not count.
         "measured_processed": sum(
             e in processed and events[e][3].timestamp() <= sent["measured_until"]
+            for e in sent["measured_keys"]
+        ),
+        # Verified and stored while wrk ran (queued mode applies them afterwards).
+        "measured_recorded": sum(
+            e in events and events[e][4].timestamp() <= sent["measured_until"]
             for e in sent["measured_keys"]
         ),
         "deliveries_recorded": sum(events[e][1] for e in sent_ids if e in events),

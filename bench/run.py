@@ -16,7 +16,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import harness
@@ -55,26 +55,40 @@ TARGETS = [
 
 @dataclass(frozen=True)
 class Suite:
-    """Scenarios measured against one gunicorn, started with `server_env(app env)`."""
+    """Scenarios measured against one gunicorn started with the app's environment + `env`."""
 
     name: str
     results_file: str  # bench/results/<results_file>-<db>.json
-    server_env: Callable[[dict[str, str]], dict[str, str]]
     run: Callable[..., dict[str, dict]]  # (server, env, args, workdir) -> results by scenario
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def _storefront(server, env, args, workdir):
     return {s.name: measure(server, s, args) for s in SCENARIOS}
 
 
-def _payments(server, env, args, workdir):
-    run = {"warmup": WARMUP_SECONDS, "threads": THREADS}
-    return payments.run_suite(server, env, args, workdir, measure, run)
+def _replaying(*specs):
+    def run_suite(server, env, args, workdir):
+        run = {"warmup": WARMUP_SECONDS, "threads": THREADS}
+        return payments.run_specs(list(specs), server, env, args, workdir, measure, run)
+
+    return run_suite
 
 
 SUITES = {
-    "storefront": Suite("storefront", "catalog", lambda env: env, _storefront),
-    "payments": Suite("payments", "payments", payments.server_env, _payments),
+    "storefront": Suite("storefront", "catalog", _storefront),
+    "payments": Suite(
+        "payments",
+        "payments",
+        _replaying(payments.WEBHOOK, payments.CHECKOUT),
+        env={"STRIPE_WEBHOOK_MODE": "queued"},
+    ),
+    "payments-inline": Suite(
+        "payments-inline",
+        "payments-inline",
+        _replaying(payments.WEBHOOK_INLINE),
+        env={"STRIPE_WEBHOOK_MODE": "inline"},
+    ),
 }
 
 
@@ -171,7 +185,7 @@ def bench_database(db: str, args) -> dict:
         harness.prepare_app(env, args.products)
         results = {}
         for suite in (SUITES[name] for name in args.suite):
-            suite_env = suite.server_env(env)
+            suite_env = {**env, **suite.env}
             with Server(suite_env, workdir / f"gunicorn-{suite.name}.log") as server:
                 for name, result in suite.run(server, suite_env, args, workdir).items():
                     results[name] = {"suite": suite.name, **result}

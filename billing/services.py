@@ -11,17 +11,14 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.sequences import sequence_next
 from orders.models import Order
 
 from .models import Invoice, InvoiceLine, InvoiceSequence, Refund, Subscription
 
 
 def _next_invoice_number(year: int) -> str:
-    InvoiceSequence.objects.bulk_create([InvoiceSequence(year=year)], ignore_conflicts=True)
-    sequence = InvoiceSequence.objects.select_for_update().get(year=year)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return f"INV-{year}-{sequence.last_number:06d}"
+    return f"INV-{year}-{sequence_next(InvoiceSequence, year):06d}"
 
 
 @transaction.atomic(savepoint=False)

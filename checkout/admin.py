@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import Cart, CheckoutSession, WebhookEvent
+from .models import Cart, CheckoutSession, WebhookEvent, WebhookOutcome
+from .webhooks import webhooks_retry_now
 
 
 @admin.register(CheckoutSession)
@@ -33,13 +34,23 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "first_seen_at",
         "last_seen_at",
         "processing_ms",
+        "next_attempt_at",
     ]
     list_filter = ["outcome", "type"]
     search_fields = ["event_id", "error"]
     readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+    actions = ["retry_now"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Retry the selected failed events now", permissions=["change"])
+    def retry_now(self, request, queryset):
+        failed = list(queryset.filter(outcome=WebhookOutcome.FAILED))
+        count = webhooks_retry_now(pks=[event.pk for event in failed])
+        for event in failed:
+            self.log_change(request, event, "Retry requested")
+        self.message_user(request, f"{count} failed event(s) will be applied by the next worker.")
 
 
 @admin.register(Cart)

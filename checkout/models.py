@@ -97,7 +97,7 @@ class CheckoutSession(TimeStampedModel):
 
 
 class WebhookOutcome(models.TextChoices):
-    RECEIVED = "received", "Received"
+    RECEIVED = "received", "Received (not applied yet)"
     PROCESSED = "processed", "Processed"
     IGNORED = "ignored", "Ignored (unhandled type)"
     FAILED = "failed", "Failed"
@@ -122,6 +122,9 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     processing_ms = models.FloatField(null=True, blank=True)
+    # Queued mode: when a worker should apply it next (None once done, or given up on).
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    processing_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-last_seen_at"]

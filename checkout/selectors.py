@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.conf import settings
+from django.db.models import Count, Min, Prefetch, Q, Sum
+from django.utils import timezone
 
 from catalog.models import Option, OptionGroup
 from catalog.pricing import (
@@ -153,6 +155,27 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 3)}
 
 
+def webhook_queue() -> dict:
+    """Events waiting for a worker (queued mode), and failed ones that only a new delivery
+    from Stripe will retry (inline mode, or workers out of attempts)."""
+    pending = WebhookEvent.objects.filter(
+        outcome__in=[WebhookOutcome.RECEIVED, WebhookOutcome.FAILED]
+    ).aggregate(
+        waiting=Count("id", filter=Q(next_attempt_at__isnull=False)),
+        oldest=Min("first_seen_at", filter=Q(next_attempt_at__isnull=False)),
+        given_up=Count("id", filter=Q(outcome=WebhookOutcome.FAILED, next_attempt_at__isnull=True)),
+    )
+    oldest = pending["oldest"]
+    return {
+        "mode": settings.STRIPE_WEBHOOK_MODE,
+        "waiting": pending["waiting"],
+        "oldest_waiting_seconds": round((timezone.now() - oldest).total_seconds(), 1)
+        if oldest
+        else None,
+        "failed_awaiting_redelivery": pending["given_up"],
+    }
+
+
 def payment_observability(*, latency_window: int = 1000, failures: int = 10) -> dict:
     """Checkout funnel and webhook delivery health for operators and alerting."""
     sessions = session_counts()
@@ -177,6 +200,7 @@ def payment_observability(*, latency_window: int = 1000, failures: int = 10) -> 
     return {
         "sessions": sessions,
         "conversion_rate": round(sessions["completed"] / created, 4) if created else None,
+        "webhook_queue": webhook_queue(),
         "webhooks": {
             "events": sum(sum(outcomes.values()) for outcomes in by_type.values()),
             "deliveries": deliveries,

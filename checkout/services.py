@@ -248,10 +248,15 @@ def session_open_at_gateway(*, session: CheckoutSession, base_url: str) -> Check
 
 @transaction.atomic(savepoint=False)  # never recovers from its own errors
 def session_transition(
-    *, session_id: int, to_status: str, **fields
+    *, session: CheckoutSession | int, to_status: str, **fields
 ) -> tuple[CheckoutSession, bool]:
-    """Move a hosted session along its graph; (session, changed). Repeats are no-ops."""
-    session = CheckoutSession.objects.select_for_update().get(pk=session_id)
+    """Move a hosted session along its graph; (session, changed). Repeats are no-ops.
+
+    `session` is a pk, or a row the caller already locked with `select_for_update()` in
+    this transaction.
+    """
+    if isinstance(session, int):
+        session = CheckoutSession.objects.select_for_update().get(pk=session)
     for name, value in fields.items():
         setattr(session, name, value)
     changed = False
@@ -320,6 +325,6 @@ def sessions_sweep(*, now=None) -> dict[str, int]:
     ).values_list("pk", flat=True)
     expired = 0
     for pk in list(due[:1000]):
-        _, changed = session_transition(session_id=pk, to_status=SessionStatus.EXPIRED)
+        _, changed = session_transition(session=pk, to_status=SessionStatus.EXPIRED)
         expired += int(changed)
     return {"expired": expired}

@@ -241,7 +241,7 @@ def cancelled(request, number):
     session_ref = request.GET.get("session_id", "")
     session = order.checkout_sessions.filter(provider_id=session_ref).first()
     if session is not None and session.status == SessionStatus.OPEN:
-        session_transition(session_id=session.pk, to_status=SessionStatus.ABANDONED)
+        session_transition(session=session.pk, to_status=SessionStatus.ABANDONED)
     messages.info(
         request, "Payment was cancelled. Your order is saved; you can pay whenever you are ready."
     )

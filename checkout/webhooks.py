@@ -2,6 +2,12 @@
 
 Both gateways end here: Stripe over HTTP through the endpoint, the local hosted page in
 process, with the same signature verification.
+
+`STRIPE_WEBHOOK_MODE` picks when an event is applied (ADR 0006):
+- inline: in the request, under the event row's lock; a failing handler is rolled back and
+  answered 500, so Stripe delivers the event again.
+- queued: the request only records the event (one statement) and answers 200; worker loops
+  apply it with `webhooks_apply_due`, retrying a failing handler with backoff themselves.
 """
 
 from __future__ import annotations
@@ -10,9 +16,10 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,6 +32,7 @@ from billing.services import (
     subscription_record,
     subscription_update_status,
 )
+from core.backoff import backoff_seconds
 from orders.models import Order, OrderStatus
 from orders.services import order_mark_paid, order_transition
 from orders.transitions import can_transition
@@ -53,37 +61,58 @@ class HandlerFailed(Exception):
         self.event_id = event_id
 
 
+DONE = (WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED)
+
+
 def webhook_ingest(*, payload: bytes, signature_header: str) -> IngestResult:
     get_gateway().verify_event(payload, signature_header)  # before anything else
     event = _parse(payload)
-    record = _record_delivery(event)
-    started = time.perf_counter()
-    try:
-        with transaction.atomic():
-            # Concurrent deliveries of one event queue on this row lock; the later ones see
-            # it processed and change nothing.
-            locked = WebhookEvent.objects.select_for_update().get(pk=record.pk)
-            if locked.outcome in (WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED):
-                return IngestResult(locked.event_id, locked.type, locked.outcome, duplicate=True)
-            outcome = _dispatch(event)
-            locked.outcome = outcome
-            locked.error = ""
-            locked.processed_at = timezone.now()
-            locked.processing_ms = (time.perf_counter() - started) * 1000
-            locked.save(update_fields=["outcome", "error", "processed_at", "processing_ms"])
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        # A concurrent delivery may have processed the event since our rollback.
-        WebhookEvent.objects.filter(pk=record.pk).exclude(
-            outcome__in=[WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED]
-        ).update(
-            outcome=WebhookOutcome.FAILED,
-            error=error,
-            processing_ms=(time.perf_counter() - started) * 1000,
-        )
-        logger.exception("webhook %s (%s) failed", event["id"], event["type"])
-        raise HandlerFailed(event["id"], error) from exc
+    if settings.STRIPE_WEBHOOK_MODE == "queued":
+        _, outcome, attempts = _record_delivery(event, due_at=timezone.now())
+        return IngestResult(event["id"], event["type"], outcome, duplicate=attempts > 1)
+    with transaction.atomic():
+        # The upsert locks the event's row until commit: concurrent deliveries of one event
+        # queue here, and the later ones find it processed and change nothing.
+        pk, outcome, _ = _record_delivery(event, due_at=None)
+        if outcome in DONE:
+            return IngestResult(event["id"], event["type"], outcome, duplicate=True)
+        outcome, error = _apply(pk, event, retry=None)
+    if error:
+        raise HandlerFailed(event["id"], error)
     return IngestResult(event["id"], event["type"], outcome, duplicate=False)
+
+
+def webhooks_apply_due(*, limit: int = 100) -> int:
+    """Apply queued events and retry failed ones, oldest first; worker loops call this.
+
+    Each event is applied in its own transaction holding its row lock (`SKIP LOCKED`, so
+    workers share the queue); a worker that dies mid-event leaves it due again.
+    """
+    applied = 0
+    for _ in range(limit):
+        with transaction.atomic():
+            record = (
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(
+                    outcome__in=[WebhookOutcome.RECEIVED, WebhookOutcome.FAILED],
+                    next_attempt_at__lte=timezone.now(),
+                )
+                .order_by("next_attempt_at", "pk")
+                .only("pk", "payload", "processing_attempts")
+                .first()
+            )
+            if record is None:
+                break
+            _apply(record.pk, record.payload, retry=record.processing_attempts + 1)
+        applied += 1
+    return applied
+
+
+def webhooks_retry_now(*, pks) -> int:
+    """Make failed events due at once (staff); worker loops apply them in either mode."""
+    return WebhookEvent.objects.filter(pk__in=pks, outcome=WebhookOutcome.FAILED).update(
+        next_attempt_at=timezone.now()
+    )
 
 
 def _parse(payload: bytes) -> dict:
@@ -104,26 +133,77 @@ def _parse(payload: bytes) -> dict:
     return event
 
 
-def _record_delivery(event: dict) -> WebhookEvent:
+def _record_delivery(event: dict, *, due_at) -> tuple[int, str, int]:
+    """Insert the event or count one more delivery; (pk, outcome, attempts) in one statement.
+
+    `due_at` queues the event for the workers; a new delivery of a failed one makes it due
+    again. Inside a transaction the row stays locked until commit.
+    """
+    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
     now = timezone.now()
+    payload = WebhookEvent._meta.get_field("payload").get_db_prep_save(event, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (event_id, type, livemode, payload, attempts, first_seen_at,
+                last_seen_at, outcome, error, next_attempt_at, processing_attempts)
+            VALUES (%s, %s, %s, %s, 1, %s, %s, %s, '', %s, 0)
+            ON CONFLICT (event_id) DO UPDATE SET
+                attempts = {table}.attempts + 1,
+                last_seen_at = EXCLUDED.last_seen_at,
+                next_attempt_at = CASE
+                    WHEN {table}.outcome = %s THEN EXCLUDED.next_attempt_at
+                    ELSE {table}.next_attempt_at END
+            RETURNING id, outcome, attempts
+            """,
+            [
+                event["id"],
+                event["type"][:100],
+                bool(event.get("livemode")),
+                payload,
+                now,
+                now,
+                WebhookOutcome.RECEIVED,
+                due_at,
+                WebhookOutcome.FAILED,
+            ],
+        )
+        return cursor.fetchone()
+
+
+def _apply(pk: int, event: dict, *, retry: int | None) -> tuple[str, str]:
+    """Apply an event whose row the caller has locked; (outcome, error).
+
+    A failing handler is rolled back to a savepoint and recorded as failed. `retry` is this
+    run's number when a worker applies it (a failure is then retried with backoff), None
+    when the sender retries.
+    """
+    started = time.perf_counter()
+    error = ""
     try:
-        record, created = WebhookEvent.objects.get_or_create(
-            event_id=event["id"],
-            defaults={
-                "type": event["type"][:100],
-                "livemode": bool(event.get("livemode")),
-                "payload": event,
-                "attempts": 1,
-                "last_seen_at": now,
-            },
+        with transaction.atomic():  # the savepoint a failing handler is rolled back to
+            outcome = _dispatch(event)
+    except Exception as exc:
+        outcome, error = WebhookOutcome.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        logger.exception("webhook %s (%s) failed", event["id"], event["type"])
+    fields = {
+        "outcome": outcome,
+        "error": error,
+        "processing_ms": (time.perf_counter() - started) * 1000,
+        "processing_attempts": F("processing_attempts") + 1,
+        "next_attempt_at": None,
+    }
+    if not error:
+        fields["processed_at"] = timezone.now()
+    elif retry is not None and retry < settings.WEBHOOK_MAX_PROCESSING_ATTEMPTS:
+        delay = backoff_seconds(
+            attempt=retry,
+            base=settings.WEBHOOK_RETRY_BASE_SECONDS,
+            cap=settings.WEBHOOK_RETRY_CAP_SECONDS,
         )
-    except IntegrityError:  # a concurrent first delivery won the insert
-        record, created = WebhookEvent.objects.get(event_id=event["id"]), False
-    if not created:
-        WebhookEvent.objects.filter(pk=record.pk).update(
-            attempts=F("attempts") + 1, last_seen_at=now
-        )
-    return record
+        fields["next_attempt_at"] = timezone.now() + timedelta(seconds=delay)
+    WebhookEvent.objects.filter(pk=pk).update(**fields)
+    return outcome, error
 
 
 def _dispatch(event: dict) -> str:
@@ -142,17 +222,17 @@ def _dispatch(event: dict) -> str:
 
 
 def _session_for(obj: dict) -> CheckoutSession:
+    """Our session for a Checkout Session object, locked for `session_transition`."""
+    sessions = CheckoutSession.objects.select_for_update()
     provider_id = obj.get("id")
     session = None
     if isinstance(provider_id, str) and provider_id:
-        session = (
-            CheckoutSession.objects.select_related("order").filter(provider_id=provider_id).first()
-        )
+        session = sessions.filter(provider_id=provider_id).first()
     if session is None:
         metadata = obj.get("metadata") or {}
         pk = str(metadata.get("checkout_session_id", ""))
         if pk.isdigit():
-            session = CheckoutSession.objects.select_related("order").filter(pk=int(pk)).first()
+            session = sessions.filter(pk=int(pk)).first()
     if session is None:
         raise EventIgnored(f"no checkout session {obj.get('id')!r} here")
     return session
@@ -198,7 +278,7 @@ def on_session_completed(obj: dict, event: dict) -> None:
         fields["payment_status"] = PaymentStatus.PAID
     elif session.payment_status == PaymentStatus.UNPAID:
         fields["payment_status"] = PaymentStatus.PROCESSING  # a delayed method is under way
-    session_transition(session_id=session.pk, to_status=SessionStatus.COMPLETE, **fields)
+    session_transition(session=session, to_status=SessionStatus.COMPLETE, **fields)
     if paid:
         _payment_confirmed(session, obj, source="webhook:checkout.session.completed")
 
@@ -206,7 +286,7 @@ def on_session_completed(obj: dict, event: dict) -> None:
 def on_async_payment_succeeded(obj: dict, event: dict) -> None:
     session = _session_for(obj)
     session_transition(
-        session_id=session.pk,
+        session=session,
         to_status=SessionStatus.COMPLETE,
         payment_status=PaymentStatus.PAID,
         **_session_fields(obj),
@@ -219,12 +299,12 @@ def on_async_payment_failed(obj: dict, event: dict) -> None:
     fields = _session_fields(obj)
     if session.payment_status != PaymentStatus.PAID:
         fields["payment_status"] = PaymentStatus.FAILED
-    session_transition(session_id=session.pk, to_status=SessionStatus.COMPLETE, **fields)
+    session_transition(session=session, to_status=SessionStatus.COMPLETE, **fields)
 
 
 def on_session_expired(obj: dict, event: dict) -> None:
     session = _session_for(obj)
-    session_transition(session_id=session.pk, to_status=SessionStatus.EXPIRED)
+    session_transition(session=session, to_status=SessionStatus.EXPIRED)
 
 
 def _subscription_id(obj: dict) -> str | None:

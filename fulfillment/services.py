@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.backoff import backoff_seconds
 from core.exceptions import ApplicationError
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
@@ -93,12 +93,6 @@ def tasks_create_for_order(*, order: Order) -> int:
 
 
 # Claiming and running -----------------------------------------------------------
-
-
-def backoff_seconds(*, attempt: int, base: float, cap: float, rng=random.random) -> float:
-    """Exponential backoff with equal jitter: half the delay fixed, half random."""
-    delay = min(cap, base * 2 ** max(attempt - 1, 0))
-    return delay / 2 + rng() * delay / 2
 
 
 def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTask]:

@@ -1,9 +1,16 @@
+import time
+
 from django.conf import settings
 from django.db import transaction
 
 from orders.signals import order_paid, order_status_changed
 
 from .services import STOPPED_ORDER_STATUSES, tasks_cancel_for_order, tasks_create_for_order
+
+# A kick runs every due task, so one per process per interval is enough (busy shops pay
+# many orders a second); the schedule and worker loops pick up the rest anyway.
+KICK_INTERVAL_SECONDS = 1.0
+_last_kick = [float("-inf")]
 
 
 def start_fulfillment(sender, order, **kwargs):
@@ -13,6 +20,10 @@ def start_fulfillment(sender, order, **kwargs):
 
 
 def _kick():
+    now = time.monotonic()
+    if now - _last_kick[0] < KICK_INTERVAL_SECONDS:
+        return
+    _last_kick[0] = now
     from django_q.tasks import async_task
 
     async_task("fulfillment.tasks.process_due_tasks", task_name="fulfillment-kick")

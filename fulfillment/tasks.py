@@ -1,28 +1,27 @@
-"""django-q2 entry points for the processor."""
+"""django-q2 entry points for the background work."""
 
 import time
 
 from django.conf import settings
 
-from orders.notifications import notifications_send_due
+from smplat.worker import work_cycle
 
-from .services import process_due, worker_name
+from .services import worker_name
 
 
 def process_due_tasks(seconds: float = 0) -> int:
-    """Process batches until none is due; with `seconds`, keep polling that long.
+    """Work cycles until nothing is due; with `seconds`, keep polling that long.
 
     The schedule runs it every minute for 50 s, so due work starts within a poll interval;
-    a payment also enqueues it once for an immediate start.
+    a payment also enqueues it for an immediate start. Returns the tasks claimed.
     """
     worker = worker_name()
     deadline = time.monotonic() + seconds
     processed = 0
     while True:
-        result = process_due(worker=worker)
-        notifications_send_due()
-        processed += result.claimed
-        if result.claimed:
+        cycle = work_cycle(worker=worker)
+        processed += cycle.tasks.claimed
+        if cycle.busy:
             continue
         if time.monotonic() >= deadline:
             return processed

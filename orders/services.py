@@ -6,9 +6,11 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from catalog.pricing import PriceBreakdown
+from core.sequences import sequence_next
 
 from .exceptions import InvalidTransition
 from .models import Order, OrderLine, OrderNumberSequence, OrderStatus, OrderStatusChange
@@ -39,12 +41,7 @@ class LineRequest:
 
 
 def _next_number(year: int) -> str:
-    # Insert the year's row if missing, then lock it: concurrent checkouts queue here briefly.
-    OrderNumberSequence.objects.bulk_create([OrderNumberSequence(year=year)], ignore_conflicts=True)
-    sequence = OrderNumberSequence.objects.select_for_update().get(year=year)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return f"SMP-{year}-{sequence.last_number:06d}"
+    return f"SMP-{year}-{sequence_next(OrderNumberSequence, year):06d}"
 
 
 @transaction.atomic
@@ -127,6 +124,13 @@ def order_transition(
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status == to_status:
         return order
+    _move(order, to_status, source=source, reason=reason, actor=actor)
+    return order
+
+
+def _move(order: Order, to_status: str, *, source: str, reason: str, actor=None, also=()) -> None:
+    """Change a locked order's status (saving the fields named in `also` in the same UPDATE),
+    queue its e-mail, tell listeners and audit the change."""
     if not can_transition(order.status, to_status):
         raise InvalidTransition(
             f"Order {order.number} cannot go from {order.get_status_display().lower()} to "
@@ -134,7 +138,7 @@ def order_transition(
         )
     from_status = order.status
     order.status = to_status
-    order.save(update_fields=["status", "updated_at"])
+    order.save(update_fields=["status", "updated_at", *also])
     notification_queue(order=order, to_status=to_status)
     order_status_changed.send(
         sender=Order, order=order, from_status=from_status, to_status=to_status
@@ -147,7 +151,6 @@ def order_transition(
         reason=reason,
         actor=actor,
     )
-    return order
 
 
 @transaction.atomic(savepoint=False)  # never recovers from its own errors
@@ -158,17 +161,17 @@ def order_mark_paid(*, order_id: int, reference: str, source: str) -> tuple[Orde
         return order, False
     order.paid_at = timezone.now()
     order.payment_reference = reference[:255]
-    order.save(update_fields=["paid_at", "payment_reference", "updated_at"])
+    paid_fields = ("paid_at", "payment_reference")
     if order.status != OrderStatus.PENDING:
         # Paid after it was cancelled: the money is recorded (and invoiced) for staff to
         # refund, but nothing is fulfilled.
+        order.save(update_fields=[*paid_fields, "updated_at"])
         logger.warning("payment %s arrived for %s order %s", reference, order.status, order.number)
         return order, True
-    order = order_transition(
-        order_id=order.pk,
-        to_status=OrderStatus.PROCESSING,
-        source=source,
-        reason="Payment confirmed",
+    _move(
+        order, OrderStatus.PROCESSING, source=source, reason="Payment confirmed", also=paid_fields
     )
+    # Fulfillment and the invoice both read the lines; load them once.
+    prefetch_related_objects([order], "lines")
     order_paid.send(sender=Order, order=order)
     return order, True

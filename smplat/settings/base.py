@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -189,6 +190,15 @@ CHECKOUT_SESSION_TTL_MINUTES = min(
 CHECKOUT_SWEEP_GRACE_MINUTES = env.int("CHECKOUT_SWEEP_GRACE_MINUTES", default=5)
 WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_BYTES = 1024 * 1024
+# inline: apply each event in the request (a failure answers 500 and Stripe retries).
+# queued: record it and answer 200 at once; worker loops apply it and retry failures with
+# backoff (high-volume shops; ADR 0006).
+STRIPE_WEBHOOK_MODE = env.str("STRIPE_WEBHOOK_MODE", default="inline")
+if STRIPE_WEBHOOK_MODE not in ("inline", "queued"):
+    raise ImproperlyConfigured("STRIPE_WEBHOOK_MODE must be 'inline' or 'queued'.")
+WEBHOOK_MAX_PROCESSING_ATTEMPTS = env.int("WEBHOOK_MAX_PROCESSING_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+WEBHOOK_RETRY_CAP_SECONDS = env.float("WEBHOOK_RETRY_CAP_SECONDS", default=3600.0)
 
 # Fulfillment. Workers claim due tasks in batches under a lease; a task whose lease expires
 # (its worker died) becomes due again.

@@ -138,3 +138,21 @@ def test_observability_reports_funnel_and_webhook_health(client, monkeypatch):
     assert hooks["deliveries"] == 4
     assert "ledger offline" in hooks["last_error"]
     assert hooks["processing_ms"]["p50"] is not None
+    assert data["webhook_queue"] == {
+        "mode": "inline",
+        "waiting": 0,
+        "oldest_waiting_seconds": None,
+        "failed_awaiting_redelivery": 1,
+    }
+
+
+def test_observability_shows_the_queued_backlog(client, settings):
+    settings.STRIPE_WEBHOOK_MODE = "queued"
+    for _ in range(2):
+        post_event(client, session_event(placed_order()[1]))
+
+    queue = client.get("/api/v1/payments/observability", **KEY).json()["webhook_queue"]
+
+    assert queue["mode"] == "queued" and queue["waiting"] == 2
+    assert 0 <= queue["oldest_waiting_seconds"] < 60
+    assert queue["failed_awaiting_redelivery"] == 0

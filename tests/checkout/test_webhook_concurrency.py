@@ -81,16 +81,22 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn_url(transactional_db):
-    """A gunicorn with 4 worker processes serving the test database."""
+def _process_env(**extra):
+    """The environment of another process using the test database."""
     db = connection.settings_dict
-    port = _free_port()
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smplat.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        **extra,
     }
+
+
+@pytest.fixture
+def gunicorn_url(transactional_db):
+    """A gunicorn with 4 worker processes serving the test database."""
+    port = _free_port()
+    env = _process_env()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "smplat.wsgi:application"]
         + ["--workers", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
@@ -197,3 +203,33 @@ def test_two_partial_refunds_delivered_at_once_are_not_double_counted(monkeypatc
     invoice = Invoice.objects.get(order=order)
     assert invoice.refunded_amount == first + second
     assert sum(Refund.objects.values_list("amount", flat=True)) == first + second
+
+
+def test_queued_events_drained_by_four_processes_are_applied_exactly_once(settings):
+    settings.STRIPE_WEBHOOK_MODE = "queued"
+    sessions = [placed_order()[1] for _ in range(40)]
+    events = [session_event(s) for s in sessions]
+    for event in events + events[::3]:  # some delivered twice
+        assert client_post(event)[0] == 200
+    connection.close()
+
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "apply_webhook_events", "--batch", "5"],
+            cwd=ROOT,
+            env=_process_env(STRIPE_WEBHOOK_MODE="queued"),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0] * 4
+    applied = [int(out.rsplit("Applied ", 1)[1].split(" ")[0]) for out in outputs]
+    assert sum(applied) == 40
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {"processed"}
+    assert OrderStatusChange.objects.filter(to_status="processing").count() == 40
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    prefix = numbers[0][: -len("000001")]
+    assert numbers == [f"{prefix}{n:06d}" for n in range(1, 41)]

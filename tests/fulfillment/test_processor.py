@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.backoff import backoff_seconds
 from fulfillment.models import AnalyticsSnapshot, FulfillmentTask, TaskAttempt
-from fulfillment.services import backoff_seconds, process_due, tasks_claim_due
+from fulfillment.services import process_due, tasks_claim_due
 
 from .factories import paid_order, product_with_plan
 

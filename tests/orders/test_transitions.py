@@ -157,7 +157,7 @@ def test_the_session_graph_knows_every_status_and_only_real_ones():
 def test_every_session_edge_moves_the_session_and_stamps_the_time(from_status, to_status):
     session = session_in(from_status)
 
-    moved, changed = session_transition(session_id=session.pk, to_status=to_status)
+    moved, changed = session_transition(session=session.pk, to_status=to_status)
 
     assert changed is True
     session.refresh_from_db()
@@ -174,7 +174,7 @@ def test_every_session_edge_moves_the_session_and_stamps_the_time(from_status, t
 def test_every_forbidden_session_move_is_a_no_op(from_status, to_status):
     session = session_in(from_status)
 
-    moved, changed = session_transition(session_id=session.pk, to_status=to_status)
+    moved, changed = session_transition(session=session.pk, to_status=to_status)
 
     assert changed is False
     session.refresh_from_db()
@@ -186,7 +186,7 @@ def test_every_forbidden_session_move_is_a_no_op(from_status, to_status):
 def test_moving_a_session_to_its_own_status_changes_nothing(status):
     session = session_in(status)
 
-    moved, changed = session_transition(session_id=session.pk, to_status=status)
+    moved, changed = session_transition(session=session.pk, to_status=status)
 
     assert changed is False
     session.refresh_from_db()

@@ -4,12 +4,15 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from fulfillment.services import process_due, worker_name
-from orders.notifications import notifications_send_due
+from fulfillment.services import worker_name
+from smplat.worker import work_cycle
 
 
 class Command(BaseCommand):
-    help = "A dedicated fulfillment worker: claim due tasks in batches and run them until stopped."
+    help = (
+        "A dedicated worker: apply queued payment events, claim due fulfillment tasks in "
+        "batches and run them, send order e-mails; until stopped."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="process what is due, then exit")
@@ -26,16 +29,19 @@ class Command(BaseCommand):
         )
         total = 0
         while not stopping:
-            result = process_due(worker=worker, limit=batch)
-            sent = notifications_send_due()
-            if sent:
-                self.stdout.write(f"  sent {sent} order e-mail(s)")
+            cycle = work_cycle(worker=worker, batch=batch)
+            result = cycle.tasks
+            if cycle.events:
+                self.stdout.write(f"  applied {cycle.events} payment event(s)")
+            if cycle.emails:
+                self.stdout.write(f"  sent {cycle.emails} order e-mail(s)")
             total += result.claimed
             if result.claimed:
                 self.stdout.write(
                     f"  claimed {result.claimed}: {result.succeeded} done, {result.progressed} "
                     f"progressing, {result.retried} retrying, {result.dead} dead ({total} so far)"
                 )
+            if cycle.busy:
                 continue
             if once:
                 break

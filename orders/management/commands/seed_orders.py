@@ -8,7 +8,7 @@ from catalog.selectors import product_get_for_pricing
 from checkout.gateways.local import LocalGateway, session_object
 from checkout.models import Cart
 from checkout.services import cart_add, checkout_submit, session_open_at_gateway
-from checkout.webhooks import webhook_ingest
+from checkout.webhooks import webhook_ingest, webhooks_apply_due
 from fulfillment.services import order_put_on_hold, process_due, task_force_complete
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
@@ -69,6 +69,7 @@ class Command(BaseCommand):
             session_object(session, status="complete", payment_status="paid"),
         )
         webhook_ingest(payload=payload, signature_header=signature)
+        webhooks_apply_due()  # in queued mode the workers would; the demo needs it now
 
     def _bring_to(self, order: Order, status: str, staff) -> None:
         if status == OrderStatus.PENDING:
