@@ -56,6 +56,7 @@ class Scenario:
     headers: dict[str, str] = field(default_factory=dict)
     script: Path = REPORT_LUA  # a custom script can `dofile("bench/report.lua")` for done()
     env: dict[str, str] = field(default_factory=dict)  # extra settings for the script
+    connections: int | None = None  # wrk connections; None: the run's --connections
 
 
 @dataclass(frozen=True)

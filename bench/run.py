@@ -146,7 +146,7 @@ def measure(
         server.base_url,
         warmup or scenario,
         duration=WARMUP_SECONDS,
-        connections=args.connections,
+        connections=scenario.connections or args.connections,
         threads=THREADS,
     )
     offset = server.log_size()
@@ -155,9 +155,10 @@ def measure(
             server.base_url,
             scenario,
             duration=args.duration,
-            connections=args.connections,
+            connections=scenario.connections or args.connections,
             threads=THREADS,
         )
+        result["connections"] = scenario.connections or args.connections
         result["ended_at"] = time.time()  # wall clock, to tell work done during the run
     result["probe_status"] = status
     result["warmup"] = {k: warm[k] for k in ("requests", "replay") if k in warm}
@@ -210,15 +211,17 @@ def bench_database(db: str, args) -> dict:
 
 def markdown_table(runs: list[dict]) -> str:
     lines = [
-        "| db | scenario | req/s | p50 ms | p95 ms | p99 ms | errors | verified in the database |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| db | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors "
+        "| verified in the database |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         for name, r in run["results"].items():
             lat = r["latency_ms"]
             verified = r["verified"]["text"] if "verified" in r else ""
             lines.append(
-                f"| {run['db']} | {name} | {r['rps']:,.0f} | {lat['p50']:.1f} | "
+                f"| {run['db']} | {name} | {r['connections']} | {r['rps']:,.0f} | "
+                f"{lat['p50']:.1f} | "
                 f"{lat['p95']:.1f} | {lat['p99']:.1f} | {harness.error_count(r)} | {verified} |"
             )
     return "\n".join(lines)
@@ -294,7 +297,8 @@ def write_results(runs: list[dict], meta: dict) -> None:
     text = "\n".join(
         [
             f"Measured {machine['date']} on {machine['nproc']} CPUs, Python {machine['python']}: "
-            f"gunicorn -w 2, wrk {THREADS} threads × {params['connections']} connections × "
+            f"gunicorn -w 2, wrk {THREADS} threads × {params['connections']} connections (unless the "
+            "table says otherwise) × "
             f"{params['duration']} s, {params['products']:,} products; payments on the local "
             "gateway, each webhook/checkout request distinct (bench/README.md); other processes "
             f"used at most {max_other_cpu(runs)}% of a core while measuring.",

@@ -107,7 +107,7 @@ def cart_view(*, cart: Cart | None) -> CartView:
         except ApplicationError as exc:
             lines.append(CartLine(item=item, breakdown=None, error=exc.message))
     priced = [line for line in lines if line.breakdown]
-    if priced:
+    if len({line.item.product_id for line in priced}) > 1:  # a bundle needs two services
         from cms.selectors import bundle_rules
 
         discounts = bundle_discounts(

@@ -147,12 +147,10 @@ def checkout_submit(
     """Order + first CheckoutSession in one transaction; (order, session, created).
 
     Prices come only from the pricing service. A resubmitted form (same token) gets the
-    order it already created, never a second one. `priced` is the cart as the same request
-    just priced it, to avoid pricing it twice.
+    order it already created, never a second one (the token is unique; `order_place` hands
+    back the order that holds it). `priced` is the cart as the same request just priced it,
+    to avoid pricing it twice.
     """
-    existing = Order.objects.filter(checkout_token=checkout_token).first()
-    if existing is not None:
-        return existing, existing.checkout_sessions.order_by("-attempt").first(), False
     view = priced if priced is not None else cart_view(cart=cart)
     if not view.lines:
         raise CheckoutError("Your cart is empty.", code="cart_empty")

@@ -44,14 +44,11 @@ def _next_number(year: int) -> str:
     return f"SMP-{year}-{sequence_next(OrderNumberSequence, year):06d}"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # never recovers from its own errors
 def order_place(
     *, user, email: str, name: str, lines: list[LineRequest], checkout_token
 ) -> tuple[Order, bool]:
     """Create an order with price snapshots; (order, created). A reused token returns its order."""
-    existing = Order.objects.filter(checkout_token=checkout_token).first()
-    if existing is not None:
-        return existing, False
     currency = lines[0].breakdown.currency
     if any(line.breakdown.currency != currency for line in lines):
         raise InvalidTransition(
@@ -75,7 +72,7 @@ def order_place(
                 checkout_token=checkout_token,
             )
     except IntegrityError:
-        # The same form was submitted twice at once; the other request placed the order.
+        # The token placed an order already (a resubmitted form, or two submits at once).
         return Order.objects.get(checkout_token=checkout_token), False
     OrderLine.objects.bulk_create(
         OrderLine(

@@ -251,10 +251,27 @@ def test_checkout_and_order_pages_query_budgets(client, shop):
     add(client, insta)
     one_item = count("get", "/checkout/")
     add(client, tiktok)
+    two_items = count("get", "/checkout/")  # two services: bundles are looked up once
     add(client, reels)
-    assert count("get", "/checkout/") == one_item <= 12
+    assert count("get", "/checkout/") == two_items == one_item + 1 <= 12
     submit(client)
     order = Order.objects.get()
     assert count("get", order.get_absolute_url()) <= 10
     session = CheckoutSession.objects.get()
     assert count("get", session.url) <= 6
+
+
+def test_guest_account_lookup_by_email_uses_an_index():
+    """Checkout looks a guest up by e-mail on every submit; that must not scan every account."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    query = get_user_model().objects.filter(email__iexact="A@Example.com").order_by("pk")[:1]
+    sql, params = query.query.sql_with_params()
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table scans otherwise
+        cursor.execute(explain + sql, params)
+        plan = " ".join(str(cell) for row in cursor.fetchall() for cell in row)
+    assert "checkout_user_email_ci" in plan
