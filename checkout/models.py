@@ -106,8 +106,9 @@ class WebhookOutcome(models.TextChoices):
 class WebhookEvent(models.Model):
     """Every Stripe event we were sent, once per event id, with its delivery history."""
 
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
+    # Few indexes on purpose: every delivery writes this table (see Meta).
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
     livemode = models.BooleanField(default=False)
     payload = models.JSONField()
     attempts = models.PositiveIntegerField(default=0)
@@ -117,17 +118,33 @@ class WebhookEvent(models.Model):
         max_length=16,
         choices=WebhookOutcome.choices,
         default=WebhookOutcome.RECEIVED,
-        db_index=True,
     )
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     processing_ms = models.FloatField(null=True, blank=True)
     # Queued mode: when a worker should apply it next (None once done, or given up on).
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     processing_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-last_seen_at"]
+        constraints = [
+            # A constraint rather than unique=True: no second (LIKE) index on PostgreSQL.
+            models.UniqueConstraint(fields=["event_id"], name="webhook_event_id_unique"),
+        ]
+        indexes = [
+            # Partial: only events still to apply, a small slice of the table.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_due",
+                condition=models.Q(next_attempt_at__isnull=False),
+            ),
+            models.Index(
+                fields=["outcome"],
+                name="webhook_unfinished",
+                condition=models.Q(outcome__in=["received", "failed"]),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.event_id}"

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.models import Invoice, Subscription
@@ -413,15 +413,28 @@ def on_subscription_deleted(obj: dict, event: dict) -> None:
     )
 
 
+def _invoice_paid_by(charge: dict) -> Invoice | None:
+    """Our invoice for a charge: by its payment intent or (older API versions) its invoice;
+    a subscription payment's charge names neither on current versions, so Stripe is asked
+    which invoice the payment intent paid."""
+    references = [str(v) for v in (charge.get("payment_intent"), charge.get("invoice")) if v]
+    if not references:
+        return None
+    invoices = Invoice.objects.order_by("-issued_at")
+    invoice = invoices.filter(payment_reference__in=references).first()
+    if invoice is None and charge.get("payment_intent") and not charge.get("invoice"):
+        provider_invoice = get_gateway().invoice_for_payment(str(charge["payment_intent"]))
+        if provider_invoice:
+            invoice = invoices.filter(
+                Q(provider_invoice_id=provider_invoice) | Q(payment_reference=provider_invoice)
+            ).first()
+    return invoice
+
+
 def on_charge_refunded(obj: dict, event: dict) -> None:
-    references = [str(v) for v in (obj.get("payment_intent"), obj.get("invoice")) if v]
-    invoice = (
-        Invoice.objects.filter(payment_reference__in=references).order_by("-issued_at").first()
-        if references
-        else None
-    )
+    invoice = _invoice_paid_by(obj)
     if invoice is None:
-        raise EventIgnored(f"no invoice paid by {references!r}")
+        raise EventIgnored(f"no invoice paid by charge {obj.get('id')!r}")
     currency = str(obj.get("currency") or invoice.currency)
     refunds = ((obj.get("refunds") or {}).get("data")) or []
     for refund in refunds:
@@ -441,8 +454,11 @@ def on_charge_refunded(obj: dict, event: dict) -> None:
         )
     invoice.refresh_from_db()
     order = Order.objects.get(pk=invoice.order_id)
-    if invoice.status == Invoice.Status.REFUNDED and can_transition(
-        order.status, OrderStatus.REFUNDED
+    # A refunded renewal gives back one period; only the order's own payment refunds the order.
+    if (
+        invoice.kind == Invoice.Kind.ORDER
+        and invoice.status == Invoice.Status.REFUNDED
+        and can_transition(order.status, OrderStatus.REFUNDED)
     ):
         order_transition(
             order_id=order.pk,

@@ -46,3 +46,7 @@ class PaymentGateway(Protocol):
     def verify_event(self, payload: bytes, signature_header: str) -> None:
         """Raise SignatureInvalid unless the payload was signed with our webhook secret."""
         ...
+
+    def invoice_for_payment(self, payment_intent_id: str) -> str | None:
+        """The provider's invoice that a payment paid, if any (GatewayError if unreachable)."""
+        ...

@@ -98,6 +98,10 @@ class LocalGateway:
     def verify_event(self, payload: bytes, signature_header: str) -> None:
         verify_signature(payload, signature_header, self.webhook_secret)
 
+    def invoice_for_payment(self, payment_intent_id: str) -> str | None:
+        """The local page sells no subscriptions through provider invoices."""
+        return None
+
     def signed_event(self, event_type: str, obj: dict) -> tuple[bytes, str]:
         payload = json.dumps(event_envelope(event_type, obj)).encode()
         return payload, sign_payload(payload, self.webhook_secret)

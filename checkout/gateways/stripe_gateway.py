@@ -80,3 +80,17 @@ class StripeGateway:
 
     def verify_event(self, payload: bytes, signature_header: str) -> None:
         verify_signature(payload, signature_header, self.webhook_secret)
+
+    def invoice_for_payment(self, payment_intent_id: str) -> str | None:
+        """Since API version 2025-03-31 charges no longer name their invoice; Stripe's
+        invoice payments link the two."""
+        try:
+            found = self.client.v1.invoice_payments.list(
+                {
+                    "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+                    "limit": 1,
+                }
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError("Could not look the payment's invoice up at Stripe.") from exc
+        return found.data[0].invoice if found.data else None

@@ -1,7 +1,7 @@
 """A small fake of Stripe's API on 127.0.0.1, so the real `stripe` client runs in tests.
 
-It answers the two calls the Stripe gateway makes (create and expire a Checkout Session),
-replays idempotent requests like Stripe, checks the secret key and Stripe's `expires_at` window,
+It answers the calls the Stripe gateway makes (create and expire a Checkout Session, list the
+invoice payments of a payment intent), replays idempotent requests like Stripe, checks the secret key and Stripe's `expires_at` window,
 and can be told to fail the next requests with Stripe-shaped errors.
 """
 
@@ -40,6 +40,7 @@ class FakeStripe:
     def __init__(self):
         self.requests: list[Recorded] = []
         self.sessions: dict[str, dict] = {}
+        self.invoice_payments: dict[str, str] = {}  # payment intent id -> invoice id
         self._replays: dict[str, tuple[str, dict, int, dict]] = {}
         self._failures: list[tuple[int, dict]] = []
         self._lock = threading.Lock()
@@ -112,6 +113,8 @@ class FakeStripe:
         match = EXPIRE_PATH.fullmatch(recorded.path)
         if recorded.method == "POST" and match:
             return self._expire_session(match["id"])
+        if recorded.method == "GET" and recorded.path == "/v1/invoice_payments":
+            return self._list_invoice_payments(recorded.params)
         message = f"Unrecognized request URL ({recorded.method}: {recorded.path})."
         return 404, stripe_error("invalid_request_error", message)
 
@@ -166,6 +169,29 @@ class FakeStripe:
             )
         session["status"] = "expired"
         return 200, session
+
+    def _list_invoice_payments(self, params: dict[str, str]) -> tuple[int, dict]:
+        intent = params.get("payment[payment_intent]", "")
+        if params.get("payment[type]") != "payment_intent" or not intent:
+            return 400, stripe_error("invalid_request_error", "Filter by payment.")
+        invoice = self.invoice_payments.get(intent)
+        data = [
+            {
+                "id": f"inpay_{intent}",
+                "object": "invoice_payment",
+                "invoice": invoice,
+                "is_default": True,
+                "livemode": False,
+                "payment": {"type": "payment_intent", "payment_intent": intent},
+                "status": "paid",
+            }
+        ]
+        return 200, {
+            "object": "list",
+            "url": "/v1/invoice_payments",
+            "has_more": False,
+            "data": data if invoice else [],
+        }
 
 
 def _nested(params: dict[str, str], prefix: str) -> dict[str, str]:

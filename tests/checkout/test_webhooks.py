@@ -641,6 +641,59 @@ def test_partial_then_full_refund(client, with_list):
     assert order.status == "refunded" and changes_to(order, "refunded") == 1
 
 
+def subscription_refund(session, payment_intent, amount):
+    """charge.refunded as current API versions send it for a subscription payment: the
+    charge names its payment intent, not its invoice."""
+    event = refund_event(session, refunded=[amount], with_list=False)
+    event["data"]["object"].update(
+        id=f"ch_{payment_intent}", payment_intent=payment_intent, amount=amount
+    )
+    assert "invoice" not in event["data"]["object"]
+    return event
+
+
+def test_subscription_refunds_are_matched_through_stripes_invoice_payments(
+    fake_stripe, client, subscribed
+):
+    order, session, subscription = subscribed
+    deliver(client, invoice_event(subscription, invoice_id="in_cycle_1"))
+    first, renewal = Invoice.objects.order_by("issued_at", "pk")
+    fake_stripe.invoice_payments.update(
+        {"pi_cycle_1": "in_cycle_1", "pi_first": f"in_first_{session.pk}"}
+    )
+
+    deliver(client, subscription_refund(session, "pi_cycle_1", 3_000))
+
+    reload(first, renewal, order)
+    assert (renewal.status, renewal.refunded_amount) == ("refunded", 3_000)
+    assert (first.status, first.refunded_amount) == ("paid", 0)
+    assert order.status == "processing"  # one period given back, not the order
+    lookup = fake_stripe.calls("GET", "/v1/invoice_payments")[0].params
+    assert lookup["payment[type]"] == "payment_intent"
+    assert lookup["payment[payment_intent]"] == "pi_cycle_1"
+
+    deliver(client, subscription_refund(session, "pi_first", 3_000))
+
+    reload(first, order)
+    assert (first.status, first.refunded_amount) == ("refunded", 3_000)
+    assert order.status == "refunded"
+
+
+def test_subscription_refund_waits_for_stripe_when_it_cannot_be_asked(
+    fake_stripe, client, subscribed
+):
+    deliver(client, invoice_event(subscribed[2], invoice_id="in_cycle_1"))
+    fake_stripe.invoice_payments["pi_cycle_1"] = "in_cycle_1"
+    fake_stripe.fail_next(3, status=503)  # the client's two retries included
+    event = subscription_refund(subscribed[1], "pi_cycle_1", 3_000)
+
+    assert post_event(client, event).status_code == 500  # Stripe delivers it again later
+    assert not Refund.objects.exists()
+
+    deliver(client, event)
+    assert Invoice.objects.get(kind="renewal").status == "refunded"
+
+
 def test_refund_for_a_payment_that_is_not_ours_is_ignored(client):
     order, session = placed_order()
     deliver(client, session_event(session))
