@@ -261,3 +261,14 @@ class SearchEvent(models.Model):
 
     def __str__(self):
         return f"{self.query!r} ({self.result_count})"
+
+
+class PricingVersion(models.Model):
+    """One row, bumped in the same transaction as any edit to what prices are computed from
+    (catalog, campaigns, bundles). Cached pricing data is keyed by it, so checkout can use
+    caches in any number of processes and still never charge a stale price."""
+
+    value = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self):
+        return f"pricing version {self.value}"

@@ -20,6 +20,7 @@ from .models import (
     ConfigurationPreset,
     Option,
     OptionGroup,
+    PricingVersion,
     Product,
     SearchEvent,
 )
@@ -156,7 +157,8 @@ def campaign_rules(*, at=None, product: Product | None = None) -> list[CampaignR
 
 
 def campaign_rules_cached(*, product: Product | None = None) -> list[CampaignRule]:
-    """For display. Charging (cart, checkout) reads campaigns fresh with `campaign_rules`."""
+    """For display, under the (per-process) catalog version. Charging (cart, checkout) uses
+    `pricing_cached`, keyed by the database's pricing version."""
     key = f"catalog:campaigns:{catalog_version()}:{product.pk if product else 'all'}"
     rules = cache.get(key)
     if rules is None:
@@ -218,11 +220,8 @@ def product_featured_list(*, limit: int = 6) -> list[Product]:
     )
 
 
-def product_get_for_pricing(
-    *, slug: str | None = None, pk: int | None = None, active_only: bool = True
-):
-    """A product with everything pricing needs, in a fixed number of queries."""
-    qs = Product.objects.select_related("category").prefetch_related(
+def _pricing_queryset():
+    return Product.objects.select_related("category").prefetch_related(
         Prefetch(
             "option_groups",
             queryset=OptionGroup.objects.prefetch_related(
@@ -232,10 +231,45 @@ def product_get_for_pricing(
         "addons",
         "tiers",
     )
+
+
+def product_get_for_pricing(
+    *, slug: str | None = None, pk: int | None = None, active_only: bool = True
+):
+    """A product with everything pricing needs, in a fixed number of queries."""
+    qs = _pricing_queryset()
     if active_only:
         qs = qs.filter(is_active=True)
     lookup = {"slug": slug} if slug is not None else {"pk": pk}
     return qs.filter(**lookup).first()
+
+
+def pricing_version() -> int:
+    """The current `PricingVersion`, read from the database (one query)."""
+    return PricingVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 1
+
+
+def pricing_cached(name: str, *, version: int, load):
+    """`load()` cached under the pricing version: never stale, whatever the cache backend."""
+    key = f"pricing:{version}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = load()
+        cache.set(key, value, settings.PRICING_CACHE_SECONDS)
+    return value
+
+
+def products_for_pricing(pks, *, version: int) -> dict[int, Product]:
+    """Products with everything pricing reads, by pk, as of `version`. Cache misses are
+    loaded together (a fixed number of queries however many products)."""
+    keys = {pk: f"pricing:{version}:product:{pk}" for pk in set(pks)}
+    found = cache.get_many(list(keys.values()))
+    missing = [pk for pk, key in keys.items() if key not in found]
+    if missing:
+        loaded = {keys[p.pk]: p for p in _pricing_queryset().filter(pk__in=missing)}
+        cache.set_many(loaded, settings.PRICING_CACHE_SECONDS)
+        found.update(loaded)
+    return {pk: found[key] for pk, key in keys.items() if key in found}
 
 
 def product_get_for_display(*, slug: str) -> Product | None:

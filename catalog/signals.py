@@ -2,9 +2,19 @@
 
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
+from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import AddOn, Campaign, Category, Option, OptionGroup, Product, QuantityTier
+from .models import (
+    AddOn,
+    Campaign,
+    Category,
+    Option,
+    OptionGroup,
+    PricingVersion,
+    Product,
+    QuantityTier,
+)
 from .selectors import CATALOG_VERSION_KEY
 
 
@@ -13,6 +23,9 @@ def bump_catalog_version(**kwargs):
         cache.incr(CATALOG_VERSION_KEY)
     except ValueError:
         cache.set(CATALOG_VERSION_KEY, 2, timeout=None)
+    # In the editing transaction: readers see the new version exactly when the edit commits.
+    if not PricingVersion.objects.filter(pk=1).update(value=F("value") + 1):
+        PricingVersion.objects.get_or_create(pk=1, defaults={"value": 2})
 
 
 for model in (Category, Product, OptionGroup, Option, AddOn, QuantityTier, Campaign):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from catalog.models import Option, OptionGroup
 from catalog.pricing import (
     BundleDiscount,
     Configuration,
@@ -16,7 +15,12 @@ from catalog.pricing import (
     bundle_discounts,
     price_configuration,
 )
-from catalog.selectors import campaign_rules
+from catalog.selectors import (
+    campaign_rules,
+    pricing_cached,
+    pricing_version,
+    products_for_pricing,
+)
 from core.exceptions import ApplicationError
 from core.money import Money
 
@@ -80,21 +84,17 @@ def cart_view(*, cart: Cart | None) -> CartView:
     """Every item priced now by the pricing service; items that stopped being valid say why."""
     if cart is None:
         return CartView(lines=[], total=None)
-    items = list(
-        CartItem.objects.filter(cart=cart)
-        .select_related("product__category")
-        .prefetch_related(
-            Prefetch(
-                "product__option_groups",
-                queryset=OptionGroup.objects.prefetch_related(
-                    Prefetch("options", queryset=Option.objects.order_by("position", "pk"))
-                ),
-            ),
-            "product__addons",
-            "product__tiers",
-        )
-    )
-    campaigns = campaign_rules() if items else []
+    items = list(CartItem.objects.filter(cart=cart))
+    if not items:
+        return CartView(lines=[], total=None)
+    # Products, campaigns and bundles as of the pricing version read now: cached, yet as
+    # fresh as reading them (the version changes in the same transaction as any edit).
+    version = pricing_version()
+    products = products_for_pricing([item.product_id for item in items], version=version)
+    items = [item for item in items if item.product_id in products]  # deleted meanwhile
+    for item in items:
+        item.product = products[item.product_id]
+    campaigns = pricing_cached("campaigns", version=version, load=campaign_rules)
     lines = []
     for item in items:
         try:
@@ -112,7 +112,7 @@ def cart_view(*, cart: Cart | None) -> CartView:
 
         discounts = bundle_discounts(
             lines=[(line.item.pk, line.item.product_id, line.breakdown) for line in priced],
-            bundles=bundle_rules(),
+            bundles=pricing_cached("bundles", version=version, load=bundle_rules),
         )
         lines = [replace(line, bundle=discounts.get(line.item.pk)) for line in lines]
     currencies = {line.breakdown.currency for line in priced}

@@ -160,6 +160,9 @@ CHECKOUT_API_KEY = env("CHECKOUT_API_KEY", default="dev-checkout-key")
 # Storefront behaviour.
 CATALOG_PAGE_SIZE = 24
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+# Pricing data cached under the database's pricing version (never stale; this only bounds
+# memory).
+PRICING_CACHE_SECONDS = env.int("PRICING_CACHE_SECONDS", default=3600)
 SEARCH_QUERY_MAX_LENGTH = 200
 SEARCH_TELEMETRY_FLUSH_SECONDS = env.float("SEARCH_TELEMETRY_FLUSH_SECONDS", default=1.0)
 SEARCH_TELEMETRY_BATCH = 200

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -243,6 +244,7 @@ def test_checkout_and_order_pages_query_budgets(client, shop):
     insta, tiktok, reels = shop
 
     def count(method, url, data=None):
+        cache.clear()  # the worst case: nothing cached yet
         with CaptureQueriesContext(connection) as ctx:
             response = getattr(client, method)(url, data or {})
         assert response.status_code in (200, 302)
@@ -253,7 +255,7 @@ def test_checkout_and_order_pages_query_budgets(client, shop):
     add(client, tiktok)
     two_items = count("get", "/checkout/")  # two services: bundles are looked up once
     add(client, reels)
-    assert count("get", "/checkout/") == two_items == one_item + 1 <= 12
+    assert count("get", "/checkout/") == two_items <= 12 and one_item <= two_items
     submit(client)
     order = Order.objects.get()
     assert count("get", order.get_absolute_url()) <= 10
