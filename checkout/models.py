@@ -122,7 +122,8 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     processing_ms = models.FloatField(null=True, blank=True)
-    # Queued mode: when a worker should apply it next (None once done, or given up on).
+    # When a worker should apply it next; set exactly while it is received or failed and
+    # still to be retried (None once done, or given up on).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     processing_attempts = models.PositiveIntegerField(default=0)
 
@@ -133,9 +134,9 @@ class WebhookEvent(models.Model):
             models.UniqueConstraint(fields=["event_id"], name="webhook_event_id_unique"),
         ]
         indexes = [
-            # Partial: only events still to apply, a small slice of the table.
+            # Partial, in claiming order: only events still to apply, a small slice.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 name="webhook_due",
                 condition=models.Q(next_attempt_at__isnull=False),
             ),

@@ -93,10 +93,7 @@ def webhooks_apply_due(*, limit: int = 100) -> int:
         with transaction.atomic():
             record = (
                 WebhookEvent.objects.select_for_update(skip_locked=True)
-                .filter(
-                    outcome__in=[WebhookOutcome.RECEIVED, WebhookOutcome.FAILED],
-                    next_attempt_at__lte=timezone.now(),
-                )
+                .filter(next_attempt_at__lte=timezone.now())
                 .order_by("next_attempt_at", "pk")
                 .only("pk", "payload", "processing_attempts")
                 .first()
