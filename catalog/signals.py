@@ -19,25 +19,27 @@ from .selectors import CATALOG_VERSION_KEY
 
 
 def bump_catalog_version(**kwargs):
+    """Display caches (listings, product pages) start over."""
     try:
         cache.incr(CATALOG_VERSION_KEY)
     except ValueError:
         cache.set(CATALOG_VERSION_KEY, 2, timeout=None)
+
+
+def pricing_changed(**kwargs):
+    """What prices are computed from changed: display caches and pricing data start over."""
+    bump_catalog_version()
     # In the editing transaction: readers see the new version exactly when the edit commits.
     if not PricingVersion.objects.filter(pk=1).update(value=F("value") + 1):
         PricingVersion.objects.get_or_create(pk=1, defaults={"value": 2})
 
 
 for model in (Category, Product, OptionGroup, Option, AddOn, QuantityTier, Campaign):
-    post_save.connect(
-        bump_catalog_version, sender=model, dispatch_uid=f"catalog-save-{model.__name__}"
-    )
-    post_delete.connect(
-        bump_catalog_version, sender=model, dispatch_uid=f"catalog-del-{model.__name__}"
-    )
+    post_save.connect(pricing_changed, sender=model, dispatch_uid=f"catalog-save-{model.__name__}")
+    post_delete.connect(pricing_changed, sender=model, dispatch_uid=f"catalog-del-{model.__name__}")
 for through in (Campaign.products.through, Campaign.categories.through):
     m2m_changed.connect(
-        bump_catalog_version, sender=through, dispatch_uid=f"catalog-m2m-{through.__name__}"
+        pricing_changed, sender=through, dispatch_uid=f"catalog-m2m-{through.__name__}"
     )
 
 

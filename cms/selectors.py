@@ -9,6 +9,8 @@ from django.core.cache import cache, caches
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from catalog.selectors import catalog_version
+
 from .models import Bundle, BundleItem, HomePage, ProductMarketingPage
 
 
@@ -26,8 +28,17 @@ class MarketingContent:
 
 
 def marketing_page_live(*, product) -> ProductMarketingPage | None:
-    """The product's published marketing page; drafts and unpublished pages do not count."""
-    return ProductMarketingPage.objects.live().filter(product=product).first()
+    """The product's published marketing page; drafts and unpublished pages do not count.
+
+    Cached per catalog version, which publishing, unpublishing or deleting one bumps.
+    """
+    key = f"cms:marketing-page:{catalog_version()}:{product.pk}"
+    found = cache.get(key)
+    if found is None:
+        page = ProductMarketingPage.objects.live().filter(product=product).first()
+        found = (page,)  # a tuple, so that "no page" is cached too
+        cache.set(key, found, settings.CATALOG_CACHE_SECONDS)
+    return found[0]
 
 
 def marketing_content(*, page: ProductMarketingPage, preview: bool = False) -> MarketingContent:
@@ -87,7 +98,17 @@ def bundle_get_active(*, pk: int) -> Bundle | None:
 
 
 def bundle_list_for_product(*, product) -> list[BundleOffer]:
-    """Active bundles that include `product`, with their active products (one query)."""
+    """Active bundles that include `product`, with their active products (one query; cached
+    per catalog version, which any bundle or product edit bumps)."""
+    key = f"cms:bundles:{catalog_version()}:{product.pk}"
+    offers = cache.get(key)
+    if offers is None:
+        offers = _bundle_offers(product)
+        cache.set(key, offers, settings.CATALOG_CACHE_SECONDS)
+    return offers
+
+
+def _bundle_offers(product) -> list[BundleOffer]:
     items = (
         BundleItem.objects.filter(
             bundle__is_active=True,

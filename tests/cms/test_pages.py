@@ -156,6 +156,18 @@ def test_unpublished_marketing_page_falls_back(client, home, product):
     assert_catalog_only(product_page(client), product)
 
 
+def test_page_published_after_the_product_page_was_seen_shows_at_once(client, home, product):
+    assert_catalog_only(product_page(client), product)  # "no page" is now cached
+
+    page = marketing_page(product, parent=home, publish=False)
+    page.save_revision().publish()
+
+    assert lead(product_page(client)) == "Marketing tagline"
+
+    page.delete()
+    assert_catalog_only(product_page(client), product)
+
+
 def test_never_published_draft_falls_back(client, home, product):
     page = marketing_page(product, parent=home, publish=False)
     assert not page.live
