@@ -251,12 +251,7 @@ def pricing_version() -> int:
 
 def pricing_cached(name: str, *, version: int, load):
     """`load()` cached under the pricing version: never stale, whatever the cache backend."""
-    key = f"pricing:{version}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = load()
-        cache.set(key, value, settings.PRICING_CACHE_SECONDS)
-    return value
+    return cache.get_or_set(f"pricing:{version}:{name}", load, settings.PRICING_CACHE_SECONDS)
 
 
 def products_for_pricing(pks, *, version: int) -> dict[int, Product]:

@@ -26,8 +26,10 @@ def bump_catalog_version(**kwargs):
         cache.set(CATALOG_VERSION_KEY, 2, timeout=None)
 
 
-def pricing_changed(**kwargs):
+def pricing_changed(action: str = "", **kwargs):
     """What prices are computed from changed: display caches and pricing data start over."""
+    if action.startswith("pre_"):  # m2m_changed fires before and after; the after counts
+        return
     bump_catalog_version()
     # In the editing transaction: readers see the new version exactly when the edit commits.
     if not PricingVersion.objects.filter(pk=1).update(value=F("value") + 1):

@@ -32,12 +32,12 @@ def marketing_page_live(*, product) -> ProductMarketingPage | None:
 
     Cached per catalog version, which publishing, unpublishing or deleting one bumps.
     """
-    key = f"cms:marketing-page:{catalog_version()}:{product.pk}"
-    found = cache.get(key)
-    if found is None:
-        page = ProductMarketingPage.objects.live().filter(product=product).first()
-        found = (page,)  # a tuple, so that "no page" is cached too
-        cache.set(key, found, settings.CATALOG_CACHE_SECONDS)
+    found = cache.get_or_set(
+        f"cms:marketing-page:{catalog_version()}:{product.pk}",
+        # A tuple, so that "no page" is cached too.
+        lambda: (ProductMarketingPage.objects.live().filter(product=product).first(),),
+        settings.CATALOG_CACHE_SECONDS,
+    )
     return found[0]
 
 
@@ -100,12 +100,11 @@ def bundle_get_active(*, pk: int) -> Bundle | None:
 def bundle_list_for_product(*, product) -> list[BundleOffer]:
     """Active bundles that include `product`, with their active products (one query; cached
     per catalog version, which any bundle or product edit bumps)."""
-    key = f"cms:bundles:{catalog_version()}:{product.pk}"
-    offers = cache.get(key)
-    if offers is None:
-        offers = _bundle_offers(product)
-        cache.set(key, offers, settings.CATALOG_CACHE_SECONDS)
-    return offers
+    return cache.get_or_set(
+        f"cms:bundles:{catalog_version()}:{product.pk}",
+        lambda: _bundle_offers(product),
+        settings.CATALOG_CACHE_SECONDS,
+    )
 
 
 def _bundle_offers(product) -> list[BundleOffer]:

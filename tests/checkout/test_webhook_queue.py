@@ -137,17 +137,24 @@ def test_worker_gives_up_after_the_last_attempt_until_stripe_delivers_again(clie
     assert reload(order).status == "processing" and Invoice.objects.count() == 1
 
 
-def test_events_are_applied_in_arrival_order(client):
-    order, session = placed_order()
-    completed = session_event(session)
-    expired = session_event(session, "checkout.session.expired")
-    post_event(client, completed)
-    post_event(client, expired)  # arrives later: a paid session stays complete
+def test_the_longest_due_event_is_applied_first(client):
+    sessions = [placed_order()[1] for _ in range(3)]
+    events = [session_event(session) for session in sessions]
+    for event in events:
+        post_event(client, event)
+    # Due in the reverse of arrival order (as retries after failures can be).
+    for event, seconds_ago in zip(events, (1, 10, 30), strict=True):
+        WebhookEvent.objects.filter(event_id=event["id"]).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=seconds_ago)
+        )
 
-    assert webhooks_apply_due() == 2
+    applied = []
+    while webhooks_apply_due(limit=1):
+        applied.append(
+            WebhookEvent.objects.filter(outcome="processed").order_by("-processed_at")[0].event_id
+        )
 
-    reload(order, session)
-    assert session.status == "complete" and order.status == "processing"
+    assert applied == [events[2]["id"], events[1]["id"], events[0]["id"]]
 
 
 def test_worker_cycle_applies_events_before_running_the_new_tasks(client):
@@ -171,7 +178,7 @@ def test_apply_command_reports_progress(client, capsys):
     out = capsys.readouterr().out
     assert "3 event(s) waiting" in out
     assert "applied 2" in out
-    assert "Applied 3 event(s)" in out and "0 failed" in out
+    assert "Applied 3 event(s)" in out and "0 waiting for a retry, 0 failed for good" in out
     assert Invoice.objects.count() == 3
 
 

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from checkout.models import WebhookEvent, WebhookOutcome
+from checkout.selectors import webhook_queue
 from checkout.webhooks import webhooks_apply_due
 
 
@@ -17,19 +17,18 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=200, help="events per progress line")
 
     def handle(self, *args, batch=200, **options):
-        waiting = WebhookEvent.objects.filter(
-            outcome__in=[WebhookOutcome.RECEIVED, WebhookOutcome.FAILED],
-            next_attempt_at__isnull=False,
-        ).count()
-        self.stdout.write(f"{waiting:,} event(s) waiting")
+        self.stdout.write(f"{webhook_queue()['waiting']:,} event(s) waiting")
         started = time.monotonic()
         total = 0
         while applied := webhooks_apply_due(limit=batch):
             total += applied
             rate = total / max(time.monotonic() - started, 1e-9)
             self.stdout.write(f"  applied {total:,} ({rate:,.0f}/s)")
-        failed = WebhookEvent.objects.filter(outcome=WebhookOutcome.FAILED).count()
         elapsed = time.monotonic() - started
+        left = webhook_queue()
         self.stdout.write(
-            self.style.SUCCESS(f"Applied {total:,} event(s) in {elapsed:.1f}s; {failed:,} failed.")
+            self.style.SUCCESS(
+                f"Applied {total:,} event(s) in {elapsed:.1f}s; {left['waiting']:,} waiting for "
+                f"a retry, {left['failed_awaiting_redelivery']:,} failed for good."
+            )
         )
