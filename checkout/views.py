@@ -17,6 +17,7 @@ from orders.models import Order
 from .exceptions import CartError, GatewayError
 from .forms import CartQuantityForm, CheckoutForm
 from .gateways import get_gateway
+from .gateways.local import session_object
 from .models import CheckoutSession, SessionStatus
 from .selectors import cart_view
 from .services import (
@@ -264,6 +265,7 @@ def resume_payment(request, number):
 
 @require_http_methods(["GET", "POST"])
 def hosted_checkout(request, provider_id):
+    # The simulated page marks orders paid on request: it exists only while no real gateway does.
     if settings.PAYMENT_GATEWAY != "local":
         raise Http404("The local checkout is not enabled.")
     session = get_object_or_404(
@@ -279,8 +281,6 @@ def hosted_checkout(request, provider_id):
 
 
 def _hosted_action(request, session, action):
-    from .gateways.local import session_object
-
     order_url = session.order.get_absolute_url()
     if action == "cancel":
         return redirect(

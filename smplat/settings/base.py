@@ -8,7 +8,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A .env file is read only when asked, so a stray file on a server cannot change production.
+READ_DOT_ENV_FILE = env.bool("DJANGO_READ_DOT_ENV_FILE", default=False)
+if READ_DOT_ENV_FILE:
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Only for development and tests; production.py demands a real one.
@@ -130,6 +133,8 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connect or send may take before it fails, instead of holding a worker forever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SMPLAT <hello@smplat.localhost>")
 
 SESSION_COOKIE_HTTPONLY = True
@@ -181,11 +186,16 @@ LOGGING = {
 }
 
 # Payments. Without STRIPE_SECRET_KEY the local simulated gateway serves a hosted checkout page
-# and signs Stripe-shaped events with STRIPE_WEBHOOK_SECRET exactly as Stripe does.
+# and signs Stripe-shaped events with STRIPE_WEBHOOK_SECRET exactly as Stripe does; its page
+# lets the buyer mark the order paid, so production.py allows it only in a declared demo.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_local_simulated_gateway")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # e.g. a local fake in tests
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local")
+if PAYMENT_GATEWAY not in ("stripe", "local"):
+    raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'stripe' or 'local'.")
+if PAYMENT_GATEWAY == "stripe" and not STRIPE_SECRET_KEY:
+    raise ImproperlyConfigured("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY.")
 # Stripe accepts 30 minutes to 24 hours.
 CHECKOUT_SESSION_TTL_MINUTES = min(
     max(env.int("CHECKOUT_SESSION_TTL_MINUTES", default=60), 30), 1440

@@ -1,7 +1,9 @@
 """Production: every secret comes from the environment, none has a default."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import PAYMENT_GATEWAY, STRIPE_SECRET_KEY, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -18,3 +20,27 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=False)
+
+# Payments fail closed. The simulated gateway's page lets any buyer mark their own order paid,
+# so a production process takes payments through Stripe, or runs as a demo that says so.
+DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES = env.bool(
+    "DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES", default=False
+)
+if DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES:
+    if STRIPE_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES=true and STRIPE_SECRET_KEY are both set: "
+            "a demo takes no money, a shop takes it through Stripe. Unset one of them."
+        )
+    PAYMENT_GATEWAY = "local"
+elif not STRIPE_SECRET_KEY.startswith(("sk_live_", "sk_test_", "rk_live_", "rk_test_")):
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is missing or is not a Stripe secret key (sk_live_…/sk_test_…): "
+        "production takes payments through Stripe only. A demo deployment in which no money "
+        "moves sets DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES=true instead."
+    )
+elif PAYMENT_GATEWAY != "stripe":
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY=local in production needs DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES=true "
+        "(and no STRIPE_SECRET_KEY)."
+    )
