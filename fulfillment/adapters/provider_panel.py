@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 from django.conf import settings
+from urllib3.exceptions import NewConnectionError
 
 from .base import PermanentError, RetryableError, StepContext, StepOutcome, WaitForStaff
 
@@ -14,11 +15,14 @@ CANCELED = {"canceled", "cancelled"}
 
 
 class PanelError(RetryableError):
-    """The panel answered {"error": …}."""
+    """The panel answered {"error": …}: it refused the request, so nothing was done."""
 
 
 class UnknownOutcome(RetryableError):
-    """The request reached the panel but no answer came back in time."""
+    """The request may have reached the panel, but what came back is not one of its documented
+    answers (a 5xx, no answer in time, a dropped connection, a body that is not its JSON): the
+    panel may or may not have acted on it. Repeating a status query is harmless; repeating an
+    `add` could buy the delivery twice."""
 
 
 # Panel errors that no retry can fix: the configuration or the order itself is wrong.
@@ -29,6 +33,14 @@ PERMANENT_ERRORS = (
     "invalid link",
     "incorrect request",
 )
+# 4xx answers that ask to come back later; other 4xx refuse the request outright.
+TRY_LATER = (408, 429)
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """Refused or unresolvable: the connection failed before any byte of the request left."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 class ProviderPanelClient:
@@ -38,37 +50,58 @@ class ProviderPanelClient:
         self.url, self.key, self.timeout = url, key, timeout
 
     def call(self, action: str, **params):
+        """The panel's JSON answer. Raises RetryableError when the panel clearly did nothing
+        (unreachable, a documented error, a 4xx) and UnknownOutcome when it may have."""
         try:
             response = requests.post(
                 self.url, data={"key": self.key, "action": action, **params}, timeout=self.timeout
             )
-        except (requests.ConnectionError, requests.ConnectTimeout) as exc:
+        except requests.ConnectTimeout as exc:
             raise RetryableError(f"provider unreachable: {exc.__class__.__name__}") from exc
         except requests.Timeout as exc:
-            raise UnknownOutcome(f"provider unreachable: {exc.__class__.__name__}") from exc
+            raise UnknownOutcome(
+                f"provider sent no answer within {self.timeout:g} s ({exc.__class__.__name__})"
+            ) from exc
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                raise RetryableError(f"provider unreachable: {exc.__class__.__name__}") from exc
+            raise UnknownOutcome(
+                f"the connection to the provider broke off ({exc.__class__.__name__})"
+            ) from exc
         except requests.RequestException as exc:
-            raise RetryableError(f"provider unreachable: {exc.__class__.__name__}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise RetryableError(f"provider answered HTTP {response.status_code}")
+            if isinstance(exc, ValueError):  # an invalid URL: raised before sending anything
+                raise PermanentError(f"PROVIDER_PANEL_URL is not usable: {exc}") from exc
+            raise UnknownOutcome(f"provider answer unreadable ({exc.__class__.__name__})") from exc
+        status = response.status_code
+        if status >= 500:
+            raise UnknownOutcome(f"provider answered HTTP {status}")
+        if status in TRY_LATER:
+            raise RetryableError(f"provider answered HTTP {status}")
         try:
             data = response.json()
         except ValueError as exc:
-            raise RetryableError("provider answered something that is not JSON") from exc
+            if status >= 400:
+                raise RetryableError(f"provider refused the request with HTTP {status}") from exc
+            raise UnknownOutcome("provider answered something that is not JSON") from exc
         if isinstance(data, dict) and "error" in data:
             message = str(data["error"])
             if message.lower().startswith(PERMANENT_ERRORS):
                 raise PermanentError(f"provider: {message}")
             raise PanelError(f"provider: {message}")
+        if status >= 400:
+            raise RetryableError(f"provider refused the request with HTTP {status}")
         return data
 
     def services(self) -> list[dict]:
         return self.call("services")
 
     def add(self, *, service: str, link: str, quantity: int) -> str:
+        """Place an order once: only a clear refusal may be retried, anything else raises
+        UnknownOutcome."""
         data = self.call("add", service=service, link=link, quantity=quantity)
-        if not isinstance(data, dict) or "order" not in data:
-            raise RetryableError("provider did not return an order id")
-        return str(data["order"])
+        if not isinstance(data, dict) or not str(data.get("order") or "").strip():
+            raise UnknownOutcome("provider answered `add` without an order id")
+        return str(data["order"]).strip()
 
     def status(self, order_id: str) -> dict:
         return self.call("status", order=order_id)
@@ -121,10 +154,12 @@ class ProviderPanelAdapter:
                     service=str(service), link=context.target, quantity=quantity
                 )
             except UnknownOutcome as exc:
-                # Placing it again could buy the delivery twice: a person checks the panel.
+                # Sending it again could buy the delivery twice: a person looks at the panel.
                 raise WaitForStaff(
-                    f"The provider may have placed this order ({exc}). Check the panel, then "
-                    "retry the step or force-complete it."
+                    f"Unknown outcome: {exc}. The panel may have placed this order, so it was "
+                    f"not sent again. Look on the panel for service {service}, quantity "
+                    f"{quantity}, link {context.target}: if it is there, force-complete this "
+                    "step; if it is not, retry the step."
                 ) from exc
             return StepOutcome(
                 done=False,

@@ -177,7 +177,7 @@ class FakePanel(_FakeServer):
         self.orders: dict[int, PanelOrder] = {}
         self._next_order = 23_501
         self._scripts: list[list[dict]] = []
-        self._failures: list[Reply] = []
+        self._failures: list[tuple[Reply, bool]] = []  # (answer, was the request processed?)
         self._hangs: list[bool] = []  # one per request to hold back: was it processed?
 
     # Scripting ---------------------------------------------------------------------------
@@ -186,11 +186,15 @@ class FakePanel(_FakeServer):
         """The next order placed reports these (status, start_count, remains), in turn."""
         self._scripts.append([panel_step(*s) for s in steps])
 
-    def fail_next(self, count: int = 1, *, status: int = 500, body: object = None) -> None:
+    def fail_next(
+        self, count: int = 1, *, status: int = 500, body: object = None, processed: bool = False
+    ) -> None:
+        """Answer the next requests with `status` and `body`; `processed`: the panel did the
+        work (placed the order) before it answered so."""
         body = (
             "<html><body><h1>500 Internal Server Error</h1></body></html>" if body is None else body
         )
-        self._failures.extend([Reply(status, body)] * count)
+        self._failures.extend([(Reply(status, body), processed)] * count)
 
     def hang_next(self, count: int = 1, *, processed: bool = False) -> None:
         """Hold back the next answers until the client times out; `processed`: the panel did
@@ -209,7 +213,10 @@ class FakePanel(_FakeServer):
             reply = self._answer(recorded)
             return Reply(reply.status, reply.body, reply.headers, hang=True)
         if self._failures:
-            return self._failures.pop(0)
+            reply, processed = self._failures.pop(0)
+            if processed:
+                self._answer(recorded)
+            return reply
         return self._answer(recorded)
 
     def _answer(self, recorded: Recorded) -> Reply:

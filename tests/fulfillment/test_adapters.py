@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from fulfillment.adapters import PermanentError, RetryableError, StepContext
-from fulfillment.adapters.provider_panel import PanelError, ProviderPanelClient
+from fulfillment.adapters.provider_panel import PanelError, ProviderPanelClient, UnknownOutcome
 from fulfillment.adapters.simple import SandboxAdapter
 from fulfillment.models import AnalyticsSnapshot, FulfillmentTask, TaskAttempt
 from fulfillment.services import process_due
@@ -180,27 +180,37 @@ def test_balance_goes_down_by_what_orders_charge(fake_panel, panel_client):
 
 
 @pytest.mark.parametrize(
-    "failure, message",
+    "failure, message, unknown",
     [
-        ({"status": 500}, "provider answered HTTP 500"),
-        ({"status": 502}, "provider answered HTTP 502"),
-        ({"status": 429, "body": {"error": "Too many requests"}}, "provider answered HTTP 429"),
-        ({"status": 403, "body": "<html>Attention Required! | Cloudflare</html>"}, "not JSON"),
-        ({"status": 200, "body": "<html>Maintenance</html>"}, "not JSON"),
+        ({"status": 500}, "provider answered HTTP 500", True),
+        ({"status": 502}, "provider answered HTTP 502", True),
+        ({"status": 200, "body": "<html>Maintenance</html>"}, "not JSON", True),
+        (
+            {"status": 429, "body": {"error": "Too many requests"}},
+            "provider answered HTTP 429",
+            False,
+        ),
+        (
+            {"status": 403, "body": "<html>Attention Required! | Cloudflare</html>"},
+            "provider refused the request with HTTP 403",
+            False,
+        ),
     ],
-    ids=["500", "502", "429", "403-html", "200-html"],
+    ids=["500", "502", "200-html", "429", "403-html"],
 )
-def test_server_failures_are_retryable(fake_panel, panel_client, failure, message):
+def test_server_failures_are_retryable(fake_panel, panel_client, failure, message, unknown):
+    """All retryable; only a clear refusal says the panel did nothing."""
     fake_panel.fail_next(**failure)
     with pytest.raises(RetryableError, match=message) as caught:
         panel_client.balance()
     assert not isinstance(caught.value, PermanentError)
+    assert isinstance(caught.value, UnknownOutcome) is unknown
 
 
-def test_a_panel_that_does_not_answer_in_time_is_retryable(fake_panel):
+def test_a_panel_that_does_not_answer_in_time_is_an_unknown_outcome(fake_panel):
     fake_panel.hang_next()
     client = ProviderPanelClient(url=fake_panel.url, key=fake_panel.key, timeout=0.2)
-    with pytest.raises(RetryableError, match="provider unreachable: ReadTimeout"):
+    with pytest.raises(UnknownOutcome, match=r"no answer within 0.2 s \(ReadTimeout\)"):
         client.balance()
 
 
@@ -209,8 +219,9 @@ def test_a_panel_that_refuses_connections_is_retryable():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     client = ProviderPanelClient(url=f"http://127.0.0.1:{port}/api/v2", key="k", timeout=1.0)
-    with pytest.raises(RetryableError, match="provider unreachable: ConnectionError"):
+    with pytest.raises(RetryableError, match="provider unreachable: ConnectionError") as caught:
         client.balance()
+    assert not isinstance(caught.value, UnknownOutcome)  # nothing was sent
 
 
 def test_an_error_answer_carries_the_panels_message(fake_panel, panel_client):
@@ -222,10 +233,16 @@ def test_an_error_answer_carries_the_panels_message(fake_panel, panel_client):
         panel_client.status("424242")
 
 
-def test_an_add_answer_without_an_order_id_is_retryable(fake_panel, panel_client):
+def test_an_add_answer_without_an_order_id_is_an_unknown_outcome(fake_panel, panel_client):
     fake_panel.fail_next(status=200, body={"status": "ok"})
-    with pytest.raises(RetryableError, match="did not return an order id"):
+    with pytest.raises(UnknownOutcome, match="answered `add` without an order id"):
         panel_client.add(service="1", link=TARGET, quantity=100)
+
+
+def test_a_malformed_panel_url_is_a_permanent_error():
+    client = ProviderPanelClient(url="127.0.0.1/api/v2", key="k", timeout=1.0)
+    with pytest.raises(PermanentError, match="PROVIDER_PANEL_URL is not usable"):
+        client.add(service="1", link=TARGET, quantity=100)
 
 
 @pytest.mark.parametrize("url, key", [("", "k"), ("http://127.0.0.1:9/api/v2", ""), ("", "")])
@@ -372,14 +389,14 @@ def test_canceled_dead_letters_the_task_and_puts_the_order_on_hold(client, fake_
     assert run().claimed == 0  # a dead letter is not picked up again
 
 
-def test_http_500_retries_with_growing_backoff_and_then_carries_on(client, fake_panel):
+def test_a_refused_add_retries_with_growing_backoff_and_then_carries_on(client, fake_panel):
     order = panel_order(client)
-    fake_panel.fail_next(2, status=500)
+    fake_panel.fail_next(2, status=429)
 
     before, after = run_timed()
     task = order.tasks.get()
     assert (task.status, task.attempts, task.remote_id) == ("queued", 1, "")
-    assert task.last_error == "RetryableError: provider answered HTTP 500"
+    assert task.last_error == "RetryableError: provider answered HTTP 429"
     assert before + timedelta(seconds=5) <= task.due_at <= after + timedelta(seconds=10)
     assert process_due(worker="test-worker").claimed == 0  # not due before its backoff
 
@@ -403,17 +420,21 @@ def test_http_500_retries_with_growing_backoff_and_then_carries_on(client, fake_
 
 
 def test_a_panel_that_keeps_failing_is_dead_lettered_after_max_attempts(client, fake_panel):
+    """Status queries are harmless to repeat: an unknown outcome there is retried until the
+    attempts run out."""
     order = panel_order(client, max_attempts=3)
+    run()  # the order is placed
     fake_panel.fail_next(10, status=503)
     for _ in range(3):
         run()
     task = order.tasks.get()
     order.refresh_from_db()
-    assert (task.status, task.attempts) == ("dead", 3)
-    assert attempt_outcomes(task) == ["retry", "retry", "dead"]
+    assert (task.status, task.attempts, task.remote_id) == ("dead", 3, "23501")
+    assert attempt_outcomes(task) == ["progress", "retry", "retry", "dead"]
+    assert [c["action"] for c in fake_panel.calls()] == ["add"] + ["status"] * 3
     assert order.status == "on_hold"
     assert hold_reason(order) == (
-        "Step “Deliver followers” failed: RetryableError: provider answered HTTP 503"
+        "Step “Deliver followers” failed: UnknownOutcome: provider answered HTTP 503"
     )
 
 
@@ -425,7 +446,7 @@ def test_a_status_check_that_times_out_is_retried(client, fake_panel, settings):
     run()
     task = order.tasks.get()
     assert (task.status, task.attempts, task.remote_id) == ("queued", 1, "23501")
-    assert task.last_error == "UnknownOutcome: provider unreachable: ReadTimeout"
+    assert task.last_error == "UnknownOutcome: provider sent no answer within 0.2 s (ReadTimeout)"
     run()
     task.refresh_from_db()
     assert (task.attempts, task.result["status"]) == (0, "Pending")

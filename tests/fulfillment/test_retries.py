@@ -110,7 +110,7 @@ def history(order):
 
 def dead_lettered(client, fake_panel, **step):
     """A paid order whose panel step failed once too often: the order is on hold."""
-    fake_panel.fail_next(1, status=500)
+    fake_panel.fail_next(1, status=429)
     order = paid_order(client, product_with_plan({**PANEL_STEP, "max_attempts": 1, **step}))
     process_due(worker="test-worker")
     order.refresh_from_db()
@@ -141,7 +141,7 @@ def assert_requeued_by(staff, order, task, note):
 def test_a_failing_step_backs_off_then_is_dead_lettered_and_the_order_held(
     client, fake_panel, clock
 ):
-    fake_panel.fail_next(4, status=500)
+    fake_panel.fail_next(4, status=429)
     order = paid_order(client, product_with_plan(PANEL_STEP))
     task = order.tasks.get()
 
@@ -151,8 +151,8 @@ def test_a_failing_step_backs_off_then_is_dead_lettered_and_the_order_held(
         tried = task.attempt_log.get(run=attempt)
         assert (task.status, task.attempts, task.runs) == ("queued", attempt, attempt)
         assert (tried.outcome, tried.worker) == ("retry", "test-worker")
-        assert tried.error == "provider answered HTTP 500"
-        assert task.last_error == "RetryableError: provider answered HTTP 500"
+        assert tried.error == "provider answered HTTP 429"
+        assert task.last_error == "RetryableError: provider answered HTTP 429"
         wait = (task.due_at - tried.finished_at).total_seconds()
         assert delay / 2 <= wait <= delay
         assert run_at(clock, task.due_at - timedelta(seconds=1)).claimed == 0  # not yet due
@@ -168,7 +168,7 @@ def test_a_failing_step_backs_off_then_is_dead_lettered_and_the_order_held(
     hold = order.history.get(to_status="on_hold")
     assert hold.source == "fulfillment"
     assert hold.reason == (
-        "Step “Deliver followers” failed: RetryableError: provider answered HTTP 500"
+        "Step “Deliver followers” failed: RetryableError: provider answered HTTP 429"
     )
     # A dead letter stays put: nothing runs it again by itself.
     assert run_at(clock, timezone.now() + timedelta(days=2)).claimed == 0
