@@ -173,8 +173,9 @@ BENCH_SECRETS = {
 def app_env(database_url: str) -> dict[str, str]:
     """Production settings with throwaway secrets, plain HTTP, persistent DB connections.
 
-    Payments go through the local gateway (no Stripe key), as a shop without Stripe runs;
-    webhooks are verified the same way with either gateway.
+    Payments go through the local gateway (no Stripe key), declared as a demo in which no money
+    moves, the only way production settings accept it; webhooks are verified the same way with
+    either gateway.
     """
     env = {k: v for k, v in os.environ.items() if k != "STRIPE_SECRET_KEY"}
     env.update(
@@ -185,6 +186,7 @@ def app_env(database_url: str) -> dict[str, str]:
         DATABASE_CONN_MAX_AGE="600",
         DATABASE_URL=database_url,
         PAYMENT_GATEWAY="local",
+        DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES="true",
         PYTHONUNBUFFERED="1",
     )
     return env
