@@ -1,4 +1,5 @@
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -150,3 +151,24 @@ def test_cancellation_is_announced_once():
     order_transition(order_id=order.pk, to_status="cancelled", source="test")
     assert OrderNotification.objects.get().to_status == "cancelled"
     assert OrderNotification.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the slow sender runs in a thread of its own
+def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_worker_that_took_over(fake_smtp):
+    paid_order()
+    fake_smtp.stall_next(2)
+    slow = threading.Thread(target=notifications_send_due)
+    slow.start()
+    assert fake_smtp.stall_started.wait(timeout=10)
+    # The slow sender's lease runs out while it waits for the mail server; another worker
+    # takes the e-mail over and sends it.
+    OrderNotification.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert notifications_send_due() == 1
+    recorded = OrderNotification.objects.values_list("status", "attempts", "sent_at").get()
+    slow.join(timeout=10)
+
+    assert recorded[:2] == ("sent", 2)
+    # The slow sender's late answer changes nothing: the record is the new worker's.
+    assert OrderNotification.objects.values_list("status", "attempts", "sent_at").get() == recorded
+    assert len(fake_smtp.accepted) == 2  # at least once: the price of a lost lease
+    assert notifications_send_due() == 0
