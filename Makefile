@@ -15,15 +15,16 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Web server and django-q2 worker together; Ctrl-C stops both.
+# Web server, the worker queues and django-q2 (schedules) together; Ctrl-C stops them all.
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "SMPLAT is starting on http://$(HOST):$(PORT)/  (staff: admin / smplat-admin, client: client / smplat-client)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(PY) manage.py qcluster & \
-	  $(PY) manage.py run_fulfillment --sleep 1 & \
+	  $(PY) manage.py run_worker --queues payments,fulfillment,emails --sleep 1 & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: install

@@ -5,9 +5,9 @@
                                           [--payments 200] [--rate 20] [--keep-tmp]
 
 1. Throughput: `--tasks` no-op tasks, due now, over `--orders` paid orders; `--workers`
-   processes of `manage.py run_fulfillment --once --batch <b>` started together, once per
+   processes of `manage.py run_worker --once --batch <b>` started together, once per
    batch size. tasks/s = tasks / (last task finished − workers started).
-2. Latency: one `run_fulfillment --sleep 0.2` worker and a gunicorn; `--payments` pending
+2. Latency: one `run_worker --sleep 0.2` worker and a gunicorn; `--payments` pending
    orders paid one after another by signed `checkout.session.completed` webhooks. Latency
    = the order's first task started_at − order.paid_at.
 
@@ -259,7 +259,7 @@ def reap(proc: subprocess.Popen, timeout: float) -> dict:
 
 
 def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM to a process we started (run_fulfillment stops after its batch); SIGKILL if stuck."""
+    """SIGTERM to a process we started (run_worker stops after its pass); SIGKILL if stuck."""
     if proc.poll() is not None:
         return
     proc.send_signal(signal.SIGTERM)
@@ -373,7 +373,7 @@ def _machine_busy_ticks() -> int:
 def measure_throughput(env, orders, args, batch: int, workdir: Path) -> dict:
     reset_tasks(orders, args.tasks)
     log(f"throughput, batch {batch}: {args.tasks:,} no-op tasks queued; starting workers")
-    command = ["run_fulfillment", "--once", "--batch", str(batch)]
+    command = ["run_worker", "--once", "--batch", str(batch)]
     logs = [workdir / f"throughput-b{batch}-w{i}.log" for i in range(args.workers)]
     with CpuMeter(POSTGRES_DB) as cpu:
         started = time.time()
@@ -436,7 +436,7 @@ def verify_throughput(count: int, started: float) -> dict:
         .annotate(n=Count("pk"))
         .order_by("status")
     )
-    # The workers also send the orders' status e-mails; --once leaves the rest to later loops.
+    # The workers also send the orders' status e-mails (their emails queue, until it is empty).
     emails = dict(
         OrderNotification.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
     )
@@ -524,9 +524,9 @@ def measure_latency(env, products, args, workdir: Path) -> dict:
         harness.Server(env, workdir / "gunicorn.log") as server,
         CpuMeter(POSTGRES_DB) as cpu,
     ):
-        worker = spawn(["run_fulfillment", "--sleep", str(LATENCY_POLL_SECONDS)], env, worker_log)
+        worker = spawn(["run_worker", "--sleep", str(LATENCY_POLL_SECONDS)], env, worker_log)
         try:
-            wait_for_line(worker_log, "fulfillment worker", worker)
+            wait_for_line(worker_log, "polling every", worker)
             time.sleep(1)  # a few empty polls: the worker is in its steady loop
             log(f"latency: paying {args.payments} orders at {args.rate}/s")
             sent = pay(server.base_url, bodies, args.rate)
@@ -655,7 +655,7 @@ def table(runs: list[dict], latency: dict | None, args) -> str:
     out = [
         f"Throughput: {args.tasks:,} no-op tasks over {args.orders:,} orders "
         f"({args.tasks / args.orders:g} per order), "
-        f"{args.workers} × run_fulfillment --once",
+        f"{args.workers} × run_worker --once",
         "",
         "| batch | tasks/s | tasks/s (to exit) | tasks/s (workers up) | first claim | "
         "tasks per worker | exactly once | e-mails sent / left | other CPU |",
@@ -674,7 +674,7 @@ def table(runs: list[dict], latency: dict | None, args) -> str:
         out += [
             "",
             f"Latency: {latency['payments']} webhook payments at {latency['rate']}/s, one "
-            f"run_fulfillment --sleep {latency['poll_seconds']}",
+            f"run_worker --sleep {latency['poll_seconds']}",
             "",
             "| measure | n | p50 | p95 | p99 | max |",
             "|---|---:|---:|---:|---:|---:|",
@@ -738,7 +738,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--batches",
         default="50,100,200",
-        help="run_fulfillment --batch sizes for the throughput runs, comma-separated",
+        help="run_worker --batch sizes for the throughput runs, comma-separated",
     )
     parser.add_argument("--payments", type=int, default=200, help="orders paid for latency")
     parser.add_argument("--rate", type=float, default=20, help="payments per second")

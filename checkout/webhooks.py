@@ -32,7 +32,7 @@ from billing.services import (
     subscription_record,
     subscription_update_status,
 )
-from core.backoff import backoff_seconds
+from core.backoff import RetryPolicy
 from orders.models import Order, OrderStatus
 from orders.services import order_mark_paid, order_transition
 from orders.transitions import can_transition
@@ -83,10 +83,12 @@ def webhook_ingest(*, payload: bytes, signature_header: str) -> IngestResult:
 
 
 def webhooks_apply_due(*, limit: int = 100) -> int:
-    """Apply queued events and retry failed ones, oldest first; worker loops call this.
+    """Apply queued events and retry failed ones, oldest first: the payments queue.
 
     Each event is applied in its own transaction holding its row lock (`SKIP LOCKED`, so
-    workers share the queue); a worker that dies mid-event leaves it due again.
+    workers share the queue); a worker that dies mid-event leaves it due again. Unlike e-mails
+    and tasks (core.jobs) the claim is the lock itself: handlers only write to the database,
+    and applying an event in the transaction that claims it keeps its effects exactly-once.
     """
     applied = 0
     for _ in range(limit):
@@ -192,15 +194,18 @@ def _apply(pk: int, event: dict, *, retry: int | None) -> tuple[str, str]:
     }
     if not error:
         fields["processed_at"] = timezone.now()
-    elif retry is not None and retry < settings.WEBHOOK_MAX_PROCESSING_ATTEMPTS:
-        delay = backoff_seconds(
-            attempt=retry,
-            base=settings.WEBHOOK_RETRY_BASE_SECONDS,
-            cap=settings.WEBHOOK_RETRY_CAP_SECONDS,
-        )
-        fields["next_attempt_at"] = timezone.now() + timedelta(seconds=delay)
+    elif retry is not None and not (policy := _retry_policy()).exhausted(retry):
+        fields["next_attempt_at"] = timezone.now() + timedelta(seconds=policy.delay(retry))
     WebhookEvent.objects.filter(pk=pk).update(**fields)
     return outcome, error
+
+
+def _retry_policy() -> RetryPolicy:
+    return RetryPolicy(
+        base=settings.WEBHOOK_RETRY_BASE_SECONDS,
+        cap=settings.WEBHOOK_RETRY_CAP_SECONDS,
+        max_attempts=settings.WEBHOOK_MAX_PROCESSING_ATTEMPTS,
+    )
 
 
 def _dispatch(event: dict) -> str:

@@ -1,28 +1,11 @@
-"""django-q2 entry points for the background work."""
+"""django-q2 entry points for fulfillment."""
 
-import time
+from core.jobs import drain
 
-from django.conf import settings
-
-from smplat.worker import work_cycle
-
-from .services import worker_name
+from .services import process_due
 
 
-def process_due_tasks(seconds: float = 0) -> int:
-    """Work cycles until nothing is due; with `seconds`, keep polling that long.
-
-    The schedule runs it every minute for 50 s, so due work starts within a poll interval;
-    a payment also enqueues it for an immediate start. Returns the tasks claimed.
-    """
-    worker = worker_name()
-    deadline = time.monotonic() + seconds
-    processed = 0
-    while True:
-        cycle = work_cycle(worker=worker)
-        processed += cycle.tasks.claimed
-        if cycle.busy:
-            continue
-        if time.monotonic() >= deadline:
-            return processed
-        time.sleep(settings.FULFILLMENT_POLL_SECONDS)
+def process_due_tasks() -> int:
+    """Run due tasks until none is left; a payment enqueues it for an immediate start (the
+    worker queues poll for the rest). Returns the tasks claimed."""
+    return drain(lambda: process_due().claimed, poll=0)

@@ -139,6 +139,7 @@ class OrderNotification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"  # claimed by a worker until `claimed_until`
         SENT = "sent", "Sent"
         SKIPPED = "skipped", "Skipped (client opted out)"
         FAILED = "failed", "Failed"
@@ -151,6 +152,7 @@ class OrderNotification(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

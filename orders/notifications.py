@@ -1,18 +1,27 @@
-"""Order status e-mails: written in the status change's transaction, sent by worker loops.
+"""Order status e-mails: written in the status change's transaction, sent by the e-mail queue.
 
-A failed send is retried with backoff and never touches the order itself.
+Sending follows core.jobs: claim due e-mails in one short transaction (PENDING → SENDING, one
+more attempt, a lease), talk to the mail server outside any transaction, record the outcome in
+a second short statement. A slow or dead mail server therefore holds no lock that a checkout
+or a payment waits for. Delivery is at least once: a sender that dies mid-send leaves its
+e-mails claimed until the lease ends, then they are sent again. A failed send is retried with
+backoff and never touches the order itself.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from core.backoff import RetryPolicy
+from core.jobs import claim_due
 
 from .models import NotificationPreference, Order, OrderNotification, OrderStatus
 
@@ -26,14 +35,20 @@ NOTIFY_ON = {
     OrderStatus.CANCELLED: "Your order was cancelled",
     OrderStatus.REFUNDED: "Your order was refunded",
 }
-MAX_ATTEMPTS = 5
+RETRY = RetryPolicy(base=60, cap=3600, max_attempts=5)
+# Far longer than one send takes (each SMTP step waits at most EMAIL_TIMEOUT), so a live
+# sender keeps its claim; e-mails not started by half of it go back to the queue unsent.
+LEASE_SECONDS = 600
+BATCH = 20
+
+Status = OrderNotification.Status
 
 
 def notification_queue(*, order: Order, to_status: str) -> OrderNotification | None:
     """Call inside the status change's transaction: the e-mail exists once the change commits.
 
-    Worker loops send due notifications every few seconds (`notifications_send_due`), so the
-    request that changed the status (often a webhook) never waits for a mail server.
+    The e-mail queue sends due notifications every few seconds (`notifications_send_due`), so
+    the request that changed the status (often a webhook) never waits for a mail server.
     """
     if to_status not in NOTIFY_ON:
         return None
@@ -42,41 +57,81 @@ def notification_queue(*, order: Order, to_status: str) -> OrderNotification | N
     )
 
 
-def notification_send(*, notification_id: int) -> str:
-    """Send one notification if it is still pending; returns its status afterwards."""
-    with transaction.atomic():
-        notification = (
-            OrderNotification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("order__user")
-            .filter(pk=notification_id, status=OrderNotification.Status.PENDING)
-            .first()
-        )
-        if notification is None:
-            return "not pending"
-        preference = NotificationPreference.objects.filter(
-            user_id=notification.order.user_id
-        ).first()
-        if preference is not None and not preference.order_updates:
-            notification.status = OrderNotification.Status.SKIPPED
-            notification.save(update_fields=["status"])
-            return notification.status
-        notification.attempts += 1
-        try:
-            _deliver(notification)
-        except Exception as exc:  # noqa: BLE001 - any mail failure is retried later
-            notification.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.status = OrderNotification.Status.FAILED
-            else:
-                delay = 60 * 2 ** (notification.attempts - 1)
-                notification.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+def notifications_send_due(*, limit: int = BATCH) -> int:
+    """Claim due e-mails (and those of a sender whose lease ran out), send each outside any
+    transaction and record it; returns how many were claimed."""
+    now = timezone.now()
+    due = OrderNotification.objects.filter(
+        Q(status=Status.PENDING, next_attempt_at__lte=now)
+        | Q(status=Status.SENDING, claimed_until__lt=now)
+    ).order_by("next_attempt_at", "pk")
+    ids = claim_due(
+        due,
+        limit=limit,
+        lease_seconds=LEASE_SECONDS,
+        lease_field="claimed_until",
+        status=Status.SENDING,
+        attempts=F("attempts") + 1,
+    )
+    if not ids:
+        return 0
+    by_pk = OrderNotification.objects.select_related("order").in_bulk(ids)
+    claimed = [by_pk[pk] for pk in ids]
+    opted_out = set(
+        NotificationPreference.objects.filter(
+            user_id__in={n.order.user_id for n in claimed}, order_updates=False
+        ).values_list("user_id", flat=True)
+    )
+    deadline = time.monotonic() + LEASE_SECONDS / 2
+    for notification in claimed:
+        if time.monotonic() > deadline:
+            _record(
+                notification,
+                status=Status.PENDING,
+                attempts=F("attempts") - 1,
+                next_attempt_at=timezone.now(),
+            )
+        elif notification.order.user_id in opted_out:
+            _record(notification, status=Status.SKIPPED)
+        elif RETRY.exhausted(notification.attempts - 1):
+            _record(
+                notification,
+                status=Status.FAILED,
+                last_error="The sender stopped during the last attempt (lease expired).",
+            )
         else:
-            notification.status = OrderNotification.Status.SENT
-            notification.sent_at = timezone.now()
-        notification.save(
-            update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"]
-        )
-        return notification.status
+            _send(notification)
+    return len(ids)
+
+
+def _send(notification: OrderNotification) -> None:
+    try:
+        _deliver(notification)
+    except Exception as exc:  # noqa: BLE001 - any mail failure is retried later
+        error = f"{exc.__class__.__name__}: {exc}"[:500]
+        logger.warning("order e-mail %s failed: %s", notification.pk, error)
+        if RETRY.exhausted(notification.attempts):
+            _record(notification, status=Status.FAILED, last_error=error)
+        else:
+            delay = timedelta(seconds=RETRY.delay(notification.attempts))
+            _record(
+                notification,
+                status=Status.PENDING,
+                last_error=error,
+                next_attempt_at=timezone.now() + delay,
+            )
+    else:
+        _record(notification, status=Status.SENT, sent_at=timezone.now())
+
+
+def _record(notification: OrderNotification, **fields) -> None:
+    """Store the outcome unless another worker took the e-mail over (our lease ran out): each
+    claim adds an attempt, so the attempt count says whose claim it is."""
+    recorded = OrderNotification.objects.filter(
+        pk=notification.pk, status=Status.SENDING, attempts=notification.attempts
+    ).update(claimed_until=None, **fields)
+    if not recorded:
+        logger.warning("order e-mail %s was taken over by another worker", notification.pk)
 
 
 def _deliver(notification: OrderNotification) -> None:
@@ -95,12 +150,3 @@ def _deliver(notification: OrderNotification) -> None:
     )
     message.attach_alternative(render_to_string("emails/order_status.html", context), "text/html")
     message.send()
-
-
-def notifications_send_due(*, limit: int = 100) -> int:
-    due = OrderNotification.objects.filter(
-        status=OrderNotification.Status.PENDING, next_attempt_at__lte=timezone.now()
-    ).values_list("pk", flat=True)[:limit]
-    return sum(
-        notification_send(notification_id=pk) == OrderNotification.Status.SENT for pk in list(due)
-    )

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "billing",
     "dashboard",
     "cms",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

@@ -10,8 +10,6 @@ from django.utils import timezone
 from billing.models import Invoice
 from checkout.models import WebhookEvent
 from checkout.webhooks import webhooks_apply_due
-from orders.models import OrderStatusChange
-from smplat.worker import work_cycle
 
 from .factories import placed_order, post_event, session_event
 from .test_webhooks import changes_to, event_record, fails_once, reload
@@ -155,17 +153,6 @@ def test_the_longest_due_event_is_applied_first(client):
         )
 
     assert applied == [events[2]["id"], events[1]["id"], events[0]["id"]]
-
-
-def test_worker_cycle_applies_events_before_running_the_new_tasks(client):
-    order, session = placed_order()
-    post_event(client, session_event(session))
-
-    cycle = work_cycle(worker="test-worker")
-
-    assert cycle.events == 1 and cycle.busy
-    assert cycle.tasks.claimed >= 1  # the payment's tasks were due at once
-    assert OrderStatusChange.objects.filter(order=order, to_status="processing").exists()
 
 
 def test_apply_command_reports_progress(client, capsys):

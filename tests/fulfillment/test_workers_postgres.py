@@ -1,7 +1,8 @@
 """Real worker processes on PostgreSQL: SKIP LOCKED claims share out the work, and a lease
 hands the task of a killed worker to another one.
 
-Each worker is `manage.py run_fulfillment` in its own process, on the test database.
+Each worker is `manage.py run_worker --queues fulfillment` in its own process, on the test
+database.
 """
 
 import contextlib
@@ -51,13 +52,14 @@ def worker_env(**extra) -> dict:
 
 
 class Worker:
-    """`manage.py run_fulfillment` in its own process, its output kept in a log file."""
+    """`manage.py run_worker --queues fulfillment` in its own process, its output kept in a
+    log file."""
 
     def __init__(self, tmp_path, *args, env):
         self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "run_fulfillment", *args],
+                [sys.executable, "manage.py", "run_worker", "--queues", "fulfillment", *args],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

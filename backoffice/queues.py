@@ -1,0 +1,103 @@
+"""The worker queues. Each kind of background work runs in its own loop, so a mail server or
+provider panel that stalls holds up only its own queue, never payments.
+
+`run_queues` gives every queue its own thread (with its own database connection); `manage.py
+run_worker --queues …` and the django-q2 schedule (backoffice.tasks) both run them that way.
+Several workers may run the same queues: claims skip what another worker holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+
+from checkout.webhooks import webhooks_apply_due
+from core.jobs import drain
+from fulfillment.services import process_due
+from orders.notifications import notifications_send_due
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    does: str
+    step: Callable[[int | None], int]  # one pass taking up to `batch` items (None: its default)
+
+
+QUEUES = {
+    queue.name: queue
+    for queue in (
+        Queue(
+            "payments",
+            "apply queued Stripe events, retry failed ones",
+            lambda batch: webhooks_apply_due(limit=batch or 100),
+        ),
+        Queue(
+            "fulfillment",
+            "claim due fulfillment tasks in batches and run their steps",
+            lambda batch: process_due(limit=batch).claimed,
+        ),
+        Queue(
+            "emails",
+            "send due order e-mails, retry failed ones",
+            lambda batch: notifications_send_due(limit=batch or 20),
+        ),
+    )
+}
+
+
+@dataclass
+class QueueRun:
+    taken: int = 0
+    errors: int = 0
+
+
+def run_queues(
+    names: Iterable[str],
+    *,
+    poll: float,
+    seconds: float,
+    batch: int | None = None,
+    stop: threading.Event | None = None,
+    report: Callable[[str, int], None] | None = None,
+) -> dict[str, QueueRun]:
+    """Run each named queue in its own thread until `seconds` have passed (when idle) or `stop`
+    is set. A pass that raises is logged and its queue carries on after `poll` seconds, so
+    a database restart or a bug in one kind of work does not stop the others."""
+    stop = stop or threading.Event()
+    runs = {name: QueueRun() for name in names}
+
+    def loop(queue: Queue, run: QueueRun) -> None:
+        def step() -> int:
+            try:
+                taken = queue.step(batch)
+            except Exception:
+                logger.exception("queue %s: pass failed", queue.name)
+                run.errors += 1
+                connection.close()  # a fresh connection for the next pass
+                return 0
+            if taken and report:
+                report(queue.name, taken)
+            return taken
+
+        try:
+            run.taken = drain(step, poll=poll, seconds=seconds, stop=stop)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [
+        threading.Thread(target=loop, args=(QUEUES[name], run), name=f"queue-{name}")
+        for name, run in runs.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():  # short joins: the main thread keeps handling signals
+            thread.join(timeout=0.5)
+    return runs
