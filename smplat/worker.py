@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
 from fulfillment.services import BatchResult, process_due
 from orders.notifications import notifications_send_due
@@ -24,6 +25,7 @@ class Cycle:
 
 def work_cycle(*, worker: str, batch: int | None = None) -> Cycle:
     """`batch` caps the events and tasks taken this pass (default: the settings')."""
+    gateway_follow_ups_due()  # retries of second-payment refunds and refund lookups
     return Cycle(
         events=webhooks_apply_due(limit=batch or 100),
         tasks=process_due(worker=worker, limit=batch),
