@@ -70,19 +70,6 @@ def fails_once(monkeypatch, target: str, message: str) -> None:
     monkeypatch.setattr(target, flaky)
 
 
-@pytest.fixture
-def hand_offs():
-    """Orders handed to fulfillment through `order_paid`, in the order they were sent."""
-    sent = []
-
-    def receiver(sender, order, **kwargs):
-        sent.append(order.pk)
-
-    order_paid.connect(receiver, weak=False, dispatch_uid="test-webhooks-hand-offs")
-    yield sent
-    order_paid.disconnect(dispatch_uid="test-webhooks-hand-offs")
-
-
 # Idempotency ------------------------------------------------------------------------
 
 
