@@ -447,7 +447,7 @@ def duplicate_payment_record(
             payment_intent or subscription,
         )
         if automatic:
-            transaction.on_commit(partial(duplicate_payments_refund_due, pk=record.pk))
+            transaction.on_commit(partial(duplicate_payments_refund_due, pk=record.pk), robust=True)
     return record
 
 
@@ -531,7 +531,7 @@ def refund_lookup_record(*, event_id: str, charge: dict) -> None:
         event_id=event_id, defaults={"charge": charge, "next_attempt_at": timezone.now()}
     )
     if created:
-        transaction.on_commit(partial(refund_lookups_due, pk=lookup.pk))
+        transaction.on_commit(partial(refund_lookups_due, pk=lookup.pk), robust=True)
 
 
 def refund_lookups_due(*, pk: int | None = None, limit: int = 20) -> int:
