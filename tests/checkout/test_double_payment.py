@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from billing.models import Invoice, Refund, Subscription
 from catalog.pricing import Configuration
+from checkout.exceptions import CheckoutError
 from checkout.models import CheckoutSession, DuplicatePayment, WebhookEvent
-from checkout.services import session_regenerate
+from checkout.services import duplicate_payment_transition, session_regenerate
+from checkout.transitions import DUPLICATE_PAYMENT_TRANSITIONS
 from orders.models import Order
 from smplat.worker import work_cycle
 
@@ -207,7 +209,7 @@ def test_a_refused_refund_waits_for_staff_who_can_send_it_again(
     assert order.number in listing and "Refund failed: needs staff" in listing
     order_page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert re.search(r"Paid twice: session attempt 1 charged \$[\d,.]+ again", order_page)
-    assert f"/admin/checkout/duplicatepayment/{record.pk}/change/" in order_page
+    assert f'<a href="/admin/checkout/duplicatepayment/{record.pk}/change/">' in order_page
 
     retried = admin_client.post(
         "/admin/checkout/duplicatepayment/",
@@ -298,3 +300,22 @@ def test_a_payment_confirmed_twice_for_the_same_session_is_no_duplicate(client):
     deliver(client, session_event(session, "checkout.session.async_payment_succeeded"))
 
     assert not DuplicatePayment.objects.exists() and reload(order).status == "processing"
+
+
+@pytest.mark.parametrize("from_status", DuplicatePayment.Status.values)
+@pytest.mark.parametrize("to_status", DuplicatePayment.Status.values)
+def test_every_edge_of_the_second_payment_graph(from_status, to_status):
+    order, session = placed_order()
+    record = DuplicatePayment.objects.create(
+        order=order, session=session, payment_intent="pi_x", amount=1, currency="USD"
+    )
+    DuplicatePayment.objects.filter(pk=record.pk).update(status=from_status)
+    allowed = from_status == to_status or to_status in DUPLICATE_PAYMENT_TRANSITIONS[from_status]
+
+    if allowed:
+        duplicate_payment_transition(pk=record.pk, to_status=to_status, last_error="why")
+        assert reload(record).status == to_status and record.last_error == "why"
+    else:
+        with pytest.raises(CheckoutError, match="cannot become"):
+            duplicate_payment_transition(pk=record.pk, to_status=to_status)
+        assert reload(record).status == from_status
