@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
 from core.jobs import drain
 from fulfillment.services import process_due
@@ -35,8 +36,8 @@ QUEUES = {
     for queue in (
         Queue(
             "payments",
-            "apply queued Stripe events, retry failed ones",
-            lambda batch: webhooks_apply_due(limit=batch or 100),
+            "apply queued Stripe events, retry failed ones and gateway follow-ups",
+            lambda batch: gateway_follow_ups_due() + webhooks_apply_due(limit=batch or 100),
         ),
         Queue(
             "fulfillment",

@@ -1,6 +1,19 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import Cart, CheckoutSession, WebhookEvent, WebhookOutcome
+from core.money import Money
+from orders.admin import ORDER_PAGE_WARNINGS
+
+from .models import (
+    Cart,
+    CheckoutSession,
+    DuplicatePayment,
+    RefundLookup,
+    WebhookEvent,
+    WebhookOutcome,
+)
+from .services import duplicate_payments_retry_now
 from .webhooks import webhooks_retry_now
 
 
@@ -57,3 +70,63 @@ class WebhookEventAdmin(admin.ModelAdmin):
 class CartAdmin(admin.ModelAdmin):
     list_display = ["pk", "user", "session_key", "updated_at"]
     raw_id_fields = ["user"]
+
+
+@admin.register(DuplicatePayment)
+class DuplicatePaymentAdmin(admin.ModelAdmin):
+    """Orders paid twice: each second payment and where its automatic refund stands."""
+
+    list_display = [
+        "created_at",
+        "order",
+        "session",
+        "payment_intent",
+        "amount",
+        "currency",
+        "status",
+        "attempts",
+        "refund_id",
+        "last_error",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["order__number", "payment_intent", "refund_id", "session__provider_id"]
+    list_select_related = ["order", "session"]
+    readonly_fields = [f.name for f in DuplicatePayment._meta.fields]
+    actions = ["retry_refund"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Retry the selected failed refunds now", permissions=["change"])
+    def retry_refund(self, request, queryset):
+        count = duplicate_payments_retry_now(pks=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} refund(s) will be sent by the next worker.")
+
+
+@admin.register(RefundLookup)
+class RefundLookupAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "attempts", "next_attempt_at", "done_at", "last_error"]
+    readonly_fields = [f.name for f in RefundLookup._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+def duplicate_payment_warnings(order) -> list[str]:
+    """Shown on the order's admin page: every second payment it received."""
+    return [
+        format_html(
+            'Paid twice: session attempt {} charged {} again — <a href="{}">{}</a>.',
+            record.session.attempt,
+            Money(record.amount, record.currency),
+            reverse("admin:checkout_duplicatepayment_change", args=[record.pk]),
+            record.get_status_display().lower(),
+        )
+        for record in order.duplicate_payments.select_related("session")
+    ]
+
+
+ORDER_PAGE_WARNINGS.append(duplicate_payment_warnings)

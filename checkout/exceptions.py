@@ -16,6 +16,12 @@ class GatewayError(ApplicationError):
     status = 502
 
 
+class RefundRefused(GatewayError):
+    """The provider answered and refused the refund (`code` is its error code)."""
+
+    code = "refund_refused"
+
+
 class SignatureInvalid(ApplicationError):
     code = "signature_invalid"
 

@@ -149,3 +149,60 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class DuplicatePayment(TimeStampedModel):
+    """A payment for an order that another session had paid already: refunded automatically.
+
+    Recorded in the event's transaction; the refund goes to the gateway after commit (and from
+    the worker loops while it is due), never inside a transaction.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Refund pending"
+        REFUNDED = "refunded", "Refunded"
+        FAILED = "failed", "Refund failed: needs staff"
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="duplicate_payments"
+    )
+    session = models.OneToOneField(
+        CheckoutSession, on_delete=models.PROTECT, related_name="duplicate_payment"
+    )
+    payment_intent = models.CharField(max_length=255, blank=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the next refund attempt is due; a claimed attempt holds it as a lease.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    refund_id = models.CharField(max_length=255, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Second payment for {self.order} ({self.get_status_display().lower()})"
+
+
+class RefundLookup(TimeStampedModel):
+    """A `charge.refunded` whose invoice only the gateway can name (subscription payments).
+
+    The event's handler records it; the gateway is asked outside any transaction and the
+    refund is applied in a short one afterwards, retried while the gateway is unreachable.
+    """
+
+    event_id = models.CharField(max_length=255, unique=True)
+    charge = models.JSONField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Set exactly while a lookup is due (None once applied, or given up on).
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    def __str__(self):
+        return f"Refund of {self.charge.get('id')} ({self.event_id})"

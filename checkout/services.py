@@ -5,24 +5,39 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import Invoice
+from billing.services import refund_record, refund_record_cumulative
 from catalog.models import Product
 from catalog.pricing import Configuration, price_configuration
 from catalog.selectors import product_get_for_pricing
-from orders.models import Order
-from orders.services import LineRequest, order_place
+from core.backoff import RetryPolicy
+from core.jobs import claim_due
+from orders.models import Order, OrderStatus
+from orders.services import LineRequest, order_place, order_transition
+from orders.transitions import can_transition
 
-from .exceptions import CartError, CheckoutError, SessionNotRegenerable
+from .exceptions import CartError, CheckoutError, GatewayError, RefundRefused, SessionNotRegenerable
 from .gateways import LineItem, SessionRequest, get_gateway
-from .models import Cart, CartItem, CheckoutSession, SessionStatus
+from .models import (
+    Cart,
+    CartItem,
+    CheckoutSession,
+    DuplicatePayment,
+    PaymentStatus,
+    RefundLookup,
+    SessionStatus,
+)
 from .selectors import CartView, cart_view
-from .transitions import SESSION_TRANSITIONS
+from .transitions import DUPLICATE_PAYMENT_TRANSITIONS, SESSION_TRANSITIONS
 
 logger = logging.getLogger(__name__)
 
@@ -285,33 +300,61 @@ def session_resume(*, order: Order, base_url: str) -> CheckoutSession:
     return session_regenerate(session_id=latest.pk, base_url=base_url)
 
 
+# Sessions the customer could still pay at the gateway (a cancelled Stripe session stays open).
+PAYABLE = (SessionStatus.OPEN, SessionStatus.ABANDONED)
+
+
 def session_regenerate(*, session_id: int, base_url: str) -> CheckoutSession:
-    """A fresh hosted session for the same unpaid order; the old one is closed at the gateway."""
+    """A fresh hosted session for the same unpaid order.
+
+    Every earlier session that could still be paid is expired at the gateway first, outside
+    any transaction, so an order never has two payable pages. If the gateway says one was
+    paid meanwhile, no new session is opened: the order is being paid.
+    """
+    old = CheckoutSession.objects.select_related("order").get(pk=session_id)
+    _ensure_payable(old.order, old.order.checkout_sessions.all())
+    latest = old.order.checkout_sessions.order_by("-attempt").first()
+    if latest.regenerated_from_id == old.pk and latest.status in PAYABLE:
+        return session_open_at_gateway(session=latest, base_url=base_url)  # a repeated request
+    closed = set()
+    gateway = get_gateway()
+    for earlier in old.order.checkout_sessions.filter(status__in=PAYABLE):
+        if earlier.provider_id and gateway.expire_session(earlier.provider_id) == "complete":
+            raise SessionNotRegenerable(
+                "A payment for this order was just completed; it is being confirmed."
+            )
+        closed.add(earlier.pk)
     with transaction.atomic():
-        old = CheckoutSession.objects.select_for_update().select_related("order").get(pk=session_id)
+        # Sessions before the order, as the webhook handlers lock them.
+        sessions = list(
+            CheckoutSession.objects.select_for_update()
+            .filter(order_id=old.order_id)
+            .order_by("attempt")
+        )
         order = Order.objects.select_for_update().get(pk=old.order_id)
-        if order.is_paid or old.status == SessionStatus.COMPLETE:
-            raise SessionNotRegenerable(
-                "This order is already paid; there is nothing to regenerate."
-            )
-        if order.status != "pending":
-            raise SessionNotRegenerable(
-                f"Order {order.number} is {order.get_status_display().lower()}."
-            )
-        latest = order.checkout_sessions.order_by("-attempt").first()
-        if latest.pk != old.pk and latest.regenerated_from_id == old.pk:
-            new = latest  # regenerated already (a repeated request): hand back the same one
+        _ensure_payable(order, sessions)
+        latest = sessions[-1]
+        if latest.status in PAYABLE and latest.pk not in closed:
+            new = latest  # a concurrent request opened it a moment ago
         else:
+            for earlier in sessions:
+                if earlier.status in PAYABLE:
+                    session_transition(session=earlier, to_status=SessionStatus.EXPIRED)
             new = _session_create(order=order, attempt=latest.attempt + 1, regenerated_from=latest)
-        if old.status == SessionStatus.OPEN:
-            old.status, old.closed_at = SessionStatus.EXPIRED, timezone.now()
-            old.save(update_fields=["status", "closed_at", "updated_at"])
-    if old.provider_id:
-        try:
-            get_gateway().expire_session(old.provider_id)
-        except Exception:  # noqa: BLE001 - the old page is unusable either way
-            logger.warning("could not expire %s at the gateway", old.provider_id, exc_info=True)
     return session_open_at_gateway(session=new, base_url=base_url)
+
+
+def _ensure_payable(order: Order, sessions) -> None:
+    """Refuse a new payment page for a paid order, one being paid, or one not awaiting payment."""
+    if order.is_paid or any(
+        s.status == SessionStatus.COMPLETE and s.payment_status != PaymentStatus.FAILED
+        for s in sessions
+    ):
+        raise SessionNotRegenerable("This order is already paid; there is nothing to regenerate.")
+    if order.status != "pending":
+        raise SessionNotRegenerable(
+            f"Order {order.number} is {order.get_status_display().lower()}."
+        )
 
 
 def sessions_sweep(*, now=None) -> dict[str, int]:
@@ -326,3 +369,243 @@ def sessions_sweep(*, now=None) -> dict[str, int]:
         _, changed = session_transition(session=pk, to_status=SessionStatus.EXPIRED)
         expired += int(changed)
     return {"expired": expired}
+
+
+# Work finished at the gateway after the event's transaction ------------------------------
+
+FOLLOW_UP_LEASE_SECONDS = 300  # a claimed attempt's hold while the gateway answers
+FOLLOW_UP_RETRY = RetryPolicy(base=60.0, cap=3600.0, max_attempts=8)
+
+
+def gateway_follow_ups_due(*, limit: int = 20) -> int:
+    """Refunds of second payments and refund lookups that are due; worker loops call this.
+
+    Both normally run right after the event that needs them commits; this retries the ones
+    the gateway did not answer.
+    """
+    return duplicate_payments_refund_due(limit=limit) + refund_lookups_due(limit=limit)
+
+
+def _retry_at(attempt: int):
+    return timezone.now() + timedelta(seconds=FOLLOW_UP_RETRY.delay(attempt))
+
+
+def _claim(model, *, pk: int | None):
+    """Take one due row for an attempt: count it and hold it for the lease, then commit."""
+    due = model.objects.filter(next_attempt_at__lte=timezone.now())
+    if pk is not None:
+        due = due.filter(pk=pk)
+    ids = claim_due(
+        due.order_by("next_attempt_at", "pk"),
+        limit=1,
+        lease_seconds=FOLLOW_UP_LEASE_SECONDS,
+        lease_field="next_attempt_at",
+        attempts=F("attempts") + 1,
+        updated_at=timezone.now(),
+    )
+    return model.objects.get(pk=ids[0]) if ids else None
+
+
+# Second payments (an order paid through two sessions) --------------------------------------
+
+
+@transaction.atomic(savepoint=False)  # the event's transaction
+def duplicate_payment_record(
+    *, session: CheckoutSession, payment_intent: str, amount: int, currency: str, subscription=""
+) -> DuplicatePayment:
+    """Record a payment for an order another session had paid; its refund follows the commit.
+
+    Nothing else happens for it: no invoice, no fulfillment, the order keeps its status.
+    """
+    automatic = bool(payment_intent)
+    record, created = DuplicatePayment.objects.get_or_create(
+        session=session,
+        defaults={
+            "order_id": session.order_id,
+            "payment_intent": payment_intent[:255],
+            "amount": amount,
+            "currency": currency.upper()[:3],
+            "status": DuplicatePayment.Status.PENDING
+            if automatic
+            else DuplicatePayment.Status.FAILED,
+            "next_attempt_at": timezone.now() if automatic else None,
+            "last_error": ""
+            if automatic
+            else f"A second subscription {subscription} was started: cancel it and refund its "
+            "first payment at the payment provider.",
+        },
+    )
+    if created:
+        logger.warning(
+            "order %s paid a second time through session %s (%s)",
+            session.order_id,
+            session.provider_id,
+            payment_intent or subscription,
+        )
+        if automatic:
+            transaction.on_commit(partial(duplicate_payments_refund_due, pk=record.pk), robust=True)
+    return record
+
+
+def duplicate_payments_refund_due(*, pk: int | None = None, limit: int = 20) -> int:
+    """Refund due second payments through the gateway, outside any transaction; attempts made.
+
+    The idempotency key follows from the payment intent, so a retry after an unknown
+    outcome (timeout, 5xx, a worker that died) can never refund twice.
+    """
+    attempts = 0
+    for _ in range(1 if pk is not None else limit):
+        record = _claim(DuplicatePayment, pk=pk)
+        if record is None:
+            break
+        attempts += 1
+        _duplicate_refund(record)
+    return attempts
+
+
+def _duplicate_refund(record: DuplicatePayment) -> None:
+    status, fields = DuplicatePayment.Status.FAILED, {"next_attempt_at": None}
+    try:
+        refund_id = get_gateway().refund_payment(
+            payment_intent=record.payment_intent,
+            amount=record.amount,
+            idempotency_key=f"duplicate-payment-refund-{record.payment_intent}",
+        )
+    except RefundRefused as exc:
+        if exc.code == "charge_already_refunded":
+            status, fields["last_error"] = DuplicatePayment.Status.REFUNDED, "Refunded already."
+        else:
+            fields["last_error"] = f"Refused by the gateway: {exc.message}"[:500]
+    except GatewayError as exc:
+        fields["last_error"] = f"Attempt {record.attempts}: {exc.message}"[:500]
+        if not FOLLOW_UP_RETRY.exhausted(record.attempts):
+            status, fields["next_attempt_at"] = record.status, _retry_at(record.attempts)
+    else:
+        status = DuplicatePayment.Status.REFUNDED
+        fields.update(refund_id=refund_id[:255], last_error="", refunded_at=timezone.now())
+    duplicate_payment_transition(pk=record.pk, to_status=status, **fields)
+
+
+@transaction.atomic
+def duplicate_payment_transition(*, pk: int, to_status: str, **fields) -> DuplicatePayment:
+    """Move a second payment's refund along its graph; the only writer of its status."""
+    record = DuplicatePayment.objects.select_for_update().get(pk=pk)
+    if to_status != record.status and to_status not in DUPLICATE_PAYMENT_TRANSITIONS[record.status]:
+        raise CheckoutError(
+            f"A refund that is {record.get_status_display().lower()} cannot become "
+            f"{DuplicatePayment.Status(to_status).label.lower()}.",
+            code="invalid_transition",
+        )
+    record.status = to_status
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.save(update_fields=["status", "updated_at", *fields])
+    return record
+
+
+def duplicate_payments_retry_now(*, pks) -> int:
+    """Send failed automatic refunds back to the gateway with the next worker pass (staff)."""
+    failed = DuplicatePayment.objects.filter(
+        pk__in=pks, status=DuplicatePayment.Status.FAILED
+    ).exclude(payment_intent="")
+    retried = 0
+    for pk in failed.values_list("pk", flat=True):
+        duplicate_payment_transition(
+            pk=pk, to_status=DuplicatePayment.Status.PENDING, next_attempt_at=timezone.now()
+        )
+        retried += 1
+    return retried
+
+
+# Refunds whose invoice only the gateway can name ---------------------------------------------
+
+
+@transaction.atomic(savepoint=False)  # the event's transaction
+def refund_lookup_record(*, event_id: str, charge: dict) -> None:
+    """Remember a refunded charge to match once the gateway names its invoice (after commit)."""
+    lookup, created = RefundLookup.objects.get_or_create(
+        event_id=event_id, defaults={"charge": charge, "next_attempt_at": timezone.now()}
+    )
+    if created:
+        transaction.on_commit(partial(refund_lookups_due, pk=lookup.pk), robust=True)
+
+
+def refund_lookups_due(*, pk: int | None = None, limit: int = 20) -> int:
+    """Ask the gateway which invoice each refunded payment paid (outside any transaction),
+    then apply the refund in a short transaction; lookups made."""
+    attempts = 0
+    for _ in range(1 if pk is not None else limit):
+        lookup = _claim(RefundLookup, pk=pk)
+        if lookup is None:
+            break
+        attempts += 1
+        try:
+            provider_invoice = get_gateway().invoice_for_payment(lookup.charge["payment_intent"])
+        except GatewayError as exc:
+            retry = not FOLLOW_UP_RETRY.exhausted(lookup.attempts)
+            RefundLookup.objects.filter(pk=lookup.pk).update(
+                next_attempt_at=_retry_at(lookup.attempts) if retry else None,
+                last_error=f"Attempt {lookup.attempts}: {exc.message}"[:500],
+                updated_at=timezone.now(),
+            )
+            continue
+        _refund_lookup_finish(lookup.pk, provider_invoice)
+    return attempts
+
+
+@transaction.atomic(durable=True)
+def _refund_lookup_finish(pk: int, provider_invoice: str | None) -> None:
+    lookup = RefundLookup.objects.select_for_update().get(pk=pk)
+    if lookup.done_at is not None:
+        return  # another worker finished it after this one's lease ran out
+    invoice = (
+        Invoice.objects.filter(
+            Q(provider_invoice_id=provider_invoice) | Q(payment_reference=provider_invoice)
+        )
+        .order_by("-issued_at")
+        .first()
+        if provider_invoice
+        else None
+    )
+    if invoice is not None:
+        charge_refund_apply(invoice=invoice, charge=lookup.charge)
+    lookup.next_attempt_at, lookup.done_at = None, timezone.now()
+    lookup.last_error = "" if invoice else "No invoice here was paid by this payment."
+    lookup.save(update_fields=["next_attempt_at", "done_at", "last_error", "updated_at"])
+
+
+@transaction.atomic(savepoint=False)
+def charge_refund_apply(*, invoice: Invoice, charge: dict) -> None:
+    """Record a refunded charge's refunds on the invoice it paid; a full refund of the
+    order's own payment refunds the order."""
+    currency = str(charge.get("currency") or invoice.currency)
+    refunds = ((charge.get("refunds") or {}).get("data")) or []
+    for refund in refunds:
+        refund_record(
+            invoice=invoice,
+            provider_id=str(refund["id"]),
+            amount=int(refund.get("amount") or 0),
+            currency=str(refund.get("currency") or currency),
+            reason=str(refund.get("reason") or ""),
+        )
+    if not refunds:  # newer API versions leave the refund list out of the charge
+        refund_record_cumulative(
+            invoice=invoice,
+            charge_id=str(charge.get("id")),
+            total_refunded=int(charge.get("amount_refunded") or 0),
+            currency=currency,
+        )
+    invoice.refresh_from_db()
+    order = Order.objects.get(pk=invoice.order_id)
+    # A refunded renewal gives back one period; only the order's own payment refunds the order.
+    if (
+        invoice.kind == Invoice.Kind.ORDER
+        and invoice.status == Invoice.Status.REFUNDED
+        and can_transition(order.status, OrderStatus.REFUNDED)
+    ):
+        order_transition(
+            order_id=order.pk,
+            to_status=OrderStatus.REFUNDED,
+            source="webhook:charge.refunded",
+            reason="Payment refunded in full",
+        )

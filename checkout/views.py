@@ -21,6 +21,7 @@ from .gateways.local import session_object
 from .models import CheckoutSession, SessionStatus
 from .selectors import cart_view
 from .services import (
+    PAYABLE,
     cart_add,
     cart_for_request,
     cart_remove,
@@ -271,13 +272,31 @@ def hosted_checkout(request, provider_id):
     session = get_object_or_404(
         CheckoutSession.objects.select_related("order"), provider_id=provider_id
     )
-    if request.method == "POST" and session.status in (SessionStatus.OPEN, SessionStatus.ABANDONED):
+    refusal = _hosted_refusal(session)
+    if request.method == "POST" and refusal is None:
         return _hosted_action(request, session, request.POST.get("action", ""))
     return render(
         request,
         "checkout/hosted.html",
-        {"session": session, "order": session.order, "lines": list(session.order.lines.all())},
+        {
+            "session": session,
+            "order": session.order,
+            "lines": list(session.order.lines.all()),
+            "refusal": refusal,
+        },
     )
+
+
+def _hosted_refusal(session) -> str | None:
+    """Why this page takes no payment (also when an old page's form is posted again)."""
+    if session.order.is_paid:
+        return f"Order {session.order.number} is already paid. Nothing was charged here."
+    if session.status not in PAYABLE:
+        return (
+            f"This payment page is {session.get_status_display().lower()}. "
+            "Nothing was charged here."
+        )
+    return None
 
 
 def _hosted_action(request, session, action):

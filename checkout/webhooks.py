@@ -20,27 +20,36 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Invoice, Subscription
 from billing.services import (
     invoice_create_for_order,
     invoice_create_renewal,
-    refund_record,
-    refund_record_cumulative,
     subscription_record,
     subscription_update_status,
 )
 from core.backoff import RetryPolicy
-from orders.models import Order, OrderStatus
-from orders.services import order_mark_paid, order_transition
-from orders.transitions import can_transition
+from orders.models import Order
+from orders.services import order_mark_paid
 
 from .exceptions import EventIgnored, MalformedEvent
 from .gateways import get_gateway
-from .models import CheckoutSession, PaymentStatus, SessionStatus, WebhookEvent, WebhookOutcome
-from .services import session_transition
+from .models import (
+    CheckoutSession,
+    DuplicatePayment,
+    PaymentStatus,
+    SessionStatus,
+    WebhookEvent,
+    WebhookOutcome,
+)
+from .services import (
+    charge_refund_apply,
+    duplicate_payment_record,
+    refund_lookup_record,
+    session_transition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -241,17 +250,26 @@ def _session_for(obj: dict) -> CheckoutSession:
 
 
 def _payment_confirmed(session: CheckoutSession, obj: dict, source: str) -> None:
-    reference = (
+    reference = str(
         obj.get("payment_intent")
         or obj.get("invoice")
         or obj.get("subscription")
         or session.provider_id
     )
-    order, newly_paid = order_mark_paid(
-        order_id=session.order_id, reference=str(reference), source=source
+    order, newly_paid, duplicate = order_mark_paid(
+        order_id=session.order_id, reference=reference, source=source
     )
+    if duplicate:  # another session paid the order first (two pages paid in a race)
+        duplicate_payment_record(
+            session=session,
+            payment_intent=str(obj.get("payment_intent") or ""),
+            amount=int(obj.get("amount_total") or session.amount_total),
+            currency=str(obj.get("currency") or session.currency),
+            subscription=str(obj.get("subscription") or ""),
+        )
+        return
     if newly_paid:
-        invoice_create_for_order(order=order, payment_reference=str(reference))
+        invoice_create_for_order(order=order, payment_reference=reference)
     if obj.get("subscription"):
         subscription_record(
             order=order,
@@ -415,59 +433,34 @@ def on_subscription_deleted(obj: dict, event: dict) -> None:
     )
 
 
-def _invoice_paid_by(charge: dict) -> Invoice | None:
-    """Our invoice for a charge: by its payment intent or (older API versions) its invoice;
-    a subscription payment's charge names neither on current versions, so Stripe is asked
-    which invoice the payment intent paid."""
-    references = [str(v) for v in (charge.get("payment_intent"), charge.get("invoice")) if v]
-    if not references:
-        return None
-    invoices = Invoice.objects.order_by("-issued_at")
-    invoice = invoices.filter(payment_reference__in=references).first()
-    if invoice is None and charge.get("payment_intent") and not charge.get("invoice"):
-        provider_invoice = get_gateway().invoice_for_payment(str(charge["payment_intent"]))
-        if provider_invoice:
-            invoice = invoices.filter(
-                Q(provider_invoice_id=provider_invoice) | Q(payment_reference=provider_invoice)
-            ).first()
-    return invoice
+def _from_a_subscriber(charge: dict) -> bool:
+    """The charge's customer holds one of our subscriptions, so it may pay a renewal."""
+    customer = charge.get("customer")
+    return bool(customer) and Subscription.objects.filter(customer_id=str(customer)).exists()
 
 
 def on_charge_refunded(obj: dict, event: dict) -> None:
-    invoice = _invoice_paid_by(obj)
-    if invoice is None:
+    """Apply a refund to the invoice its payment paid.
+
+    A subscription payment's charge names neither our reference nor its invoice on current
+    API versions; only Stripe knows, and it is never asked inside this transaction: the
+    refund is recorded as a lookup and applied once Stripe answers (`refund_lookups_due`).
+    """
+    intent, provider_invoice = obj.get("payment_intent"), obj.get("invoice")
+    references = [str(v) for v in (intent, provider_invoice) if v]
+    if intent and DuplicatePayment.objects.filter(payment_intent=str(intent)).exists():
+        raise EventIgnored(f"refund of the second payment {intent!r}, recorded as such")
+    invoice = (
+        Invoice.objects.filter(payment_reference__in=references).order_by("-issued_at").first()
+        if references
+        else None
+    )
+    if invoice is not None:
+        charge_refund_apply(invoice=invoice, charge=obj)
+    elif intent and not provider_invoice and _from_a_subscriber(obj):
+        refund_lookup_record(event_id=event["id"], charge=obj)
+    else:
         raise EventIgnored(f"no invoice paid by charge {obj.get('id')!r}")
-    currency = str(obj.get("currency") or invoice.currency)
-    refunds = ((obj.get("refunds") or {}).get("data")) or []
-    for refund in refunds:
-        refund_record(
-            invoice=invoice,
-            provider_id=str(refund["id"]),
-            amount=int(refund.get("amount") or 0),
-            currency=str(refund.get("currency") or currency),
-            reason=str(refund.get("reason") or ""),
-        )
-    if not refunds:  # newer API versions leave the refund list out of the charge
-        refund_record_cumulative(
-            invoice=invoice,
-            charge_id=str(obj.get("id")),
-            total_refunded=int(obj.get("amount_refunded") or 0),
-            currency=currency,
-        )
-    invoice.refresh_from_db()
-    order = Order.objects.get(pk=invoice.order_id)
-    # A refunded renewal gives back one period; only the order's own payment refunds the order.
-    if (
-        invoice.kind == Invoice.Kind.ORDER
-        and invoice.status == Invoice.Status.REFUNDED
-        and can_transition(order.status, OrderStatus.REFUNDED)
-    ):
-        order_transition(
-            order_id=order.pk,
-            to_status=OrderStatus.REFUNDED,
-            source="webhook:charge.refunded",
-            reason="Payment refunded in full",
-        )
 
 
 HANDLERS = {

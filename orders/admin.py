@@ -35,6 +35,11 @@ class HistoryInline(ReadOnlyInline):
     fields = ["created_at", "from_status", "to_status", "source", "actor", "reason"]
 
 
+# Callables (order -> list of texts) that apps above orders register to warn staff on an
+# order's page; orders cannot import them.
+ORDER_PAGE_WARNINGS: list = []
+
+
 class HoldForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -77,6 +82,13 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id) if request.method == "GET" else None
+        for warnings in ORDER_PAGE_WARNINGS if order else ():
+            for text in warnings(order):
+                self.message_user(request, text, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Re-queue dead-lettered tasks", permissions=["change"])
     def requeue_dead_letters(self, request, queryset):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
@@ -150,12 +151,31 @@ def _move(order: Order, to_status: str, *, source: str, reason: str, actor=None,
     )
 
 
+class PaymentApplied(NamedTuple):
+    order: Order
+    newly_paid: bool
+    # The order had been paid by another payment: this one is a second charge to give back.
+    duplicate: bool
+
+
 @transaction.atomic(savepoint=False)  # never recovers from its own errors
-def order_mark_paid(*, order_id: int, reference: str, source: str) -> tuple[Order, bool]:
-    """Record a confirmed payment once; (order, newly_paid). Hands the order to fulfillment."""
+def order_mark_paid(*, order_id: int, reference: str, source: str) -> PaymentApplied:
+    """Record a confirmed payment once. Hands the order to fulfillment.
+
+    The order remembers the payment that paid it, so the same payment confirmed again is a
+    repeat and any other payment a duplicate; neither changes the order.
+    """
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.paid_at is not None:
-        return order, False
+        duplicate = order.payment_reference != reference[:255]
+        if duplicate:
+            logger.warning(
+                "payment %s arrived for order %s, paid already by %s",
+                reference,
+                order.number,
+                order.payment_reference,
+            )
+        return PaymentApplied(order, False, duplicate)
     order.paid_at = timezone.now()
     order.payment_reference = reference[:255]
     paid_fields = ("paid_at", "payment_reference")
@@ -164,11 +184,11 @@ def order_mark_paid(*, order_id: int, reference: str, source: str) -> tuple[Orde
         # refund, but nothing is fulfilled.
         order.save(update_fields=[*paid_fields, "updated_at"])
         logger.warning("payment %s arrived for %s order %s", reference, order.status, order.number)
-        return order, True
+        return PaymentApplied(order, True, False)
     _move(
         order, OrderStatus.PROCESSING, source=source, reason="Payment confirmed", also=paid_fields
     )
     # Fulfillment and the invoice both read the lines; load them once.
     prefetch_related_objects([order], "lines")
     order_paid.send(sender=Order, order=order)
-    return order, True
+    return PaymentApplied(order, True, False)

@@ -41,7 +41,18 @@ class PaymentGateway(Protocol):
 
     def create_session(self, request: SessionRequest) -> HostedSession: ...
 
-    def expire_session(self, provider_id: str) -> None: ...
+    def expire_session(self, provider_id: str) -> str:
+        """Close a hosted session so it takes no payment; its final status at the gateway:
+        "expired", or "complete" when the customer paid it first (GatewayError if unreachable).
+        """
+        ...
+
+    def refund_payment(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str:
+        """Refund a payment; the refund's id. The same key never refunds twice.
+
+        RefundRefused for a clear refusal; GatewayError when the outcome is unknown.
+        """
+        ...
 
     def verify_event(self, payload: bytes, signature_header: str) -> None:
         """Raise SignatureInvalid unless the payload was signed with our webhook secret."""

@@ -92,8 +92,14 @@ class LocalGateway:
             url=reverse("checkout:hosted", kwargs={"provider_id": provider_id}),
         )
 
-    def expire_session(self, provider_id: str) -> None:
-        """Nothing to tell: the hosted page reads the session's status from our database."""
+    def expire_session(self, provider_id: str) -> str:
+        """The hosted page takes payment only while the session row is open and its order
+        unpaid; the caller marks the row expired under its lock, right after this."""
+        return "expired"
+
+    def refund_payment(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str:
+        """No money moved; the refund id follows from the key, as one refund per key."""
+        return f"re_local_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"
 
     def verify_event(self, payload: bytes, signature_header: str) -> None:
         verify_signature(payload, signature_header, self.webhook_secret)

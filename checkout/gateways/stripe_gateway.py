@@ -5,7 +5,7 @@ from __future__ import annotations
 import stripe
 from django.conf import settings
 
-from ..exceptions import GatewayError, SignatureInvalid
+from ..exceptions import GatewayError, RefundRefused, SignatureInvalid
 from .base import HostedSession, SessionRequest
 
 
@@ -70,13 +70,36 @@ class StripeGateway:
             ) from exc
         return HostedSession(provider_id=session.id, url=session.url)
 
-    def expire_session(self, provider_id: str) -> None:
+    def expire_session(self, provider_id: str) -> str:
         try:
-            self.client.v1.checkout.sessions.expire(provider_id)
-        except stripe.InvalidRequestError:
-            pass  # already complete or expired: nothing to do
+            try:
+                return self.client.v1.checkout.sessions.expire(provider_id).status
+            except stripe.InvalidRequestError as exc:
+                if exc.code == "resource_missing":
+                    return "expired"  # unknown to this account: nothing there to pay
+                # Stripe expires only open sessions: ask whether it expired or was paid.
+                return self.client.v1.checkout.sessions.retrieve(provider_id).status
         except stripe.StripeError as exc:
-            raise GatewayError("Could not expire the session at Stripe.") from exc
+            raise GatewayError(
+                "The payment provider is not available right now. Please try again in a moment."
+            ) from exc
+
+    def refund_payment(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str:
+        try:
+            refund = self.client.v1.refunds.create(
+                {
+                    "payment_intent": payment_intent,
+                    "amount": amount,
+                    "reason": "duplicate",
+                    "metadata": {"refunded_by": "duplicate-payment"},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except (stripe.InvalidRequestError, stripe.CardError) as exc:
+            raise RefundRefused(exc.user_message or str(exc), code=exc.code) from exc
+        except stripe.StripeError as exc:
+            raise GatewayError(f"Stripe did not confirm the refund: {exc}") from exc
+        return refund.id
 
     def verify_event(self, payload: bytes, signature_header: str) -> None:
         verify_signature(payload, signature_header, self.webhook_secret)

@@ -1,5 +1,7 @@
 import pytest
 
+from orders.signals import order_paid
+from tests.catalog.factories import ProductFactory, configurable_product
 from tests.checkout.fake_stripe import FakeStripe
 
 
@@ -13,3 +15,26 @@ def fake_stripe(settings, monkeypatch):
     settings.STRIPE_API_BASE = server.url
     yield server
     server.stop()
+
+
+@pytest.fixture
+def shop():
+    insta = configurable_product(
+        slug="insta", title="Insta Boost", base_amount=10_000, platform="instagram"
+    )
+    tiktok = ProductFactory(slug="tok", title="TikTok Views", base_amount=2_000, platform="tiktok")
+    reels = ProductFactory(slug="reels", title="Reels Pack", base_amount=30_000, platform="multi")
+    return insta, tiktok, reels
+
+
+@pytest.fixture
+def hand_offs():
+    """Orders handed to fulfillment through `order_paid`, in the order they were sent."""
+    sent = []
+
+    def receiver(sender, order, **kwargs):
+        sent.append(order.pk)
+
+    order_paid.connect(receiver, weak=False, dispatch_uid="test-webhooks-hand-offs")
+    yield sent
+    order_paid.disconnect(dispatch_uid="test-webhooks-hand-offs")

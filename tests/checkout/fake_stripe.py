@@ -1,8 +1,9 @@
 """A small fake of Stripe's API on 127.0.0.1, so the real `stripe` client runs in tests.
 
-It answers the calls the Stripe gateway makes (create and expire a Checkout Session, list the
-invoice payments of a payment intent), replays idempotent requests like Stripe, checks the secret key and Stripe's `expires_at` window,
-and can be told to fail the next requests with Stripe-shaped errors.
+It answers the calls the Stripe gateway makes (create, expire and retrieve a Checkout Session,
+refund a payment intent, list the invoice payments of a payment intent), replays idempotent
+requests like Stripe, checks the secret key and Stripe's `expires_at` window, and can be told
+to fail the next requests with Stripe-shaped errors, or to lose its answer to the next one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl
 from tests.checkout.factories import stripe_fixture
 
 EXPIRE_PATH = re.compile(r"/v1/checkout/sessions/(?P<id>[^/]+)/expire")
+SESSION_PATH = re.compile(r"/v1/checkout/sessions/(?P<id>[^/]+)")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class FakeStripe:
         self.requests: list[Recorded] = []
         self.sessions: dict[str, dict] = {}
         self.invoice_payments: dict[str, str] = {}  # payment intent id -> invoice id
+        self.refunds: list[dict] = []  # refunds actually made
+        self._lose_next_answer = False
         self._replays: dict[str, tuple[str, dict, int, dict]] = {}
         self._failures: list[tuple[int, dict]] = []
         self._lock = threading.Lock()
@@ -72,6 +76,18 @@ class FakeStripe:
         """Answer the next `count` requests with this error (the client retries 5xx itself)."""
         self._failures.extend([(status, stripe_error(type, message, **extra))] * count)
 
+    def lose_next_answer(self) -> None:
+        """Carry out the next request but answer 500, as when the reply is lost on the way."""
+        self._lose_next_answer = True
+
+    def pay(self, session_id: str) -> dict:
+        """The customer pays the session on Stripe's page."""
+        session = self.sessions[session_id]
+        session.update(
+            status="complete", payment_status="paid", payment_intent=f"pi_{secrets.token_hex(12)}"
+        )
+        return session
+
     def calls(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
 
@@ -91,6 +107,9 @@ class FakeStripe:
             status, body = self._route(recorded)
             if key and recorded.method == "POST":
                 self._replays[key] = (recorded.path, recorded.params, status, body)
+            if self._lose_next_answer:
+                self._lose_next_answer = False
+                return 500, stripe_error("api_error", "The answer was lost."), {}
             return status, body, {}
 
     def _replay(self, key: str, recorded: Recorded):
@@ -113,6 +132,11 @@ class FakeStripe:
         match = EXPIRE_PATH.fullmatch(recorded.path)
         if recorded.method == "POST" and match:
             return self._expire_session(match["id"])
+        match = SESSION_PATH.fullmatch(recorded.path)
+        if recorded.method == "GET" and match:
+            return self._retrieve_session(match["id"])
+        if recorded.method == "POST" and recorded.path == "/v1/refunds":
+            return self._refund(recorded.params)
         if recorded.method == "GET" and recorded.path == "/v1/invoice_payments":
             return self._list_invoice_payments(recorded.params)
         message = f"Unrecognized request URL ({recorded.method}: {recorded.path})."
@@ -153,15 +177,48 @@ class FakeStripe:
         self.sessions[session_id] = session
         return 200, session
 
+    def _missing_session(self, session_id: str) -> tuple[int, dict]:
+        return 404, stripe_error(
+            "invalid_request_error",
+            f"No such checkout.session: '{session_id}'",
+            code="resource_missing",
+            param="session",
+        )
+
+    def _retrieve_session(self, session_id: str) -> tuple[int, dict]:
+        session = self.sessions.get(session_id)
+        return (200, session) if session else self._missing_session(session_id)
+
+    def _refund(self, params: dict[str, str]) -> tuple[int, dict]:
+        intent = params.get("payment_intent", "")
+        if not intent.startswith("pi_"):
+            return 400, stripe_error(
+                "invalid_request_error",
+                "Provide a payment intent or charge.",
+                param="payment_intent",
+            )
+        if any(refund["payment_intent"] == intent for refund in self.refunds):
+            return 400, stripe_error(
+                "invalid_request_error",
+                f"Charge for {intent} has already been refunded.",
+                code="charge_already_refunded",
+            )
+        refund = {
+            **stripe_fixture("refund"),
+            "id": f"re_{secrets.token_hex(12)}",
+            "amount": int(params["amount"]),
+            "payment_intent": intent,
+            "reason": params.get("reason"),
+            "metadata": _nested(params, "metadata"),
+            "created": int(time.time()),
+        }
+        self.refunds.append(refund)
+        return 200, refund
+
     def _expire_session(self, session_id: str) -> tuple[int, dict]:
         session = self.sessions.get(session_id)
         if session is None:
-            return 404, stripe_error(
-                "invalid_request_error",
-                f"No such checkout.session: '{session_id}'",
-                code="resource_missing",
-                param="session",
-            )
+            return self._missing_session(session_id)
         if session["status"] != "open":
             return 400, stripe_error(
                 "invalid_request_error",

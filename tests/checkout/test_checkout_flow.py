@@ -9,21 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Invoice
 from checkout.models import CartItem, CheckoutSession, WebhookEvent
 from orders.models import Order, OrderLine
-from tests.catalog.factories import ProductFactory, configurable_product
 
 from .factories import user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop():
-    insta = configurable_product(
-        slug="insta", title="Insta Boost", base_amount=10_000, platform="instagram"
-    )
-    tiktok = ProductFactory(slug="tok", title="TikTok Views", base_amount=2_000, platform="tiktok")
-    reels = ProductFactory(slug="reels", title="Reels Pack", base_amount=30_000, platform="multi")
-    return insta, tiktok, reels
 
 
 def add(client, product, quantity=1):

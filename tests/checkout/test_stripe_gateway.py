@@ -163,15 +163,61 @@ def test_regeneration_expires_the_old_session_and_opens_attempt_two(fake_stripe)
     assert old.status == SessionStatus.EXPIRED
 
 
-def test_regeneration_still_opens_a_new_attempt_when_stripe_cannot_expire_the_old(fake_stripe):
-    _, session = factories.placed_order(open_session=False)
+def test_no_new_attempt_while_stripe_cannot_expire_the_old(fake_stripe):
+    """The old page could still take money: a second payable page must not open."""
+    order, session = factories.placed_order(open_session=False)
     old = opened(session)
     fake_stripe.fail_next(3)  # the expire call and the client's two retries
 
-    new = session_regenerate(session_id=old.pk, base_url=BASE_URL)
+    with pytest.raises(GatewayError):
+        session_regenerate(session_id=old.pk, base_url=BASE_URL)
 
     assert len(fake_stripe.calls("POST", f"{SESSIONS}/{old.provider_id}/expire")) == 3
-    assert new.attempt == 2 and new.provider_id and new.url
+    assert len(fake_stripe.calls("POST", SESSIONS)) == 1
+    assert list(order.checkout_sessions.values_list("attempt", "status")) == [(1, "open")]
+
+    new = session_regenerate(session_id=old.pk, base_url=BASE_URL)  # Stripe is back
+
+    assert new.attempt == 2 and fake_stripe.sessions[old.provider_id]["status"] == "expired"
+
+
+def test_resume_after_cancelling_expires_the_cancelled_session_at_stripe_first(fake_stripe, client):
+    """A cancelled Stripe session stays open until it expires: resuming must close it."""
+    order, session = factories.placed_order(owner=factories.user("ana"))
+    client.force_login(order.user)
+    client.get(f"{order.get_absolute_url()}cancelled/?session_id={session.provider_id}")
+    assert reload_status(session) == "abandoned"
+    assert fake_stripe.sessions[session.provider_id]["status"] == "open"
+
+    response = client.post(f"/checkout/orders/{order.number}/pay/")
+
+    new = order.checkout_sessions.get(attempt=2)
+    assert response.url == new.url == fake_stripe.sessions[new.provider_id]["url"]
+    (expire,) = fake_stripe.calls("POST", f"{SESSIONS}/{session.provider_id}/expire")
+    assert fake_stripe.requests.index(expire) < fake_stripe.requests.index(
+        fake_stripe.calls("POST", SESSIONS)[1]
+    )
+    assert fake_stripe.sessions[session.provider_id]["status"] == "expired"
+    assert reload_status(session) == "expired"
+
+
+def test_resume_opens_nothing_when_stripe_says_the_old_session_was_paid(fake_stripe, client):
+    """The customer paid the old page a moment ago: the order is being paid."""
+    order, session = factories.placed_order(owner=factories.user("ana"))
+    client.force_login(order.user)
+    client.get(f"{order.get_absolute_url()}cancelled/?session_id={session.provider_id}")
+    fake_stripe.pay(session.provider_id)  # before its webhook reached us
+
+    response = client.post(f"/checkout/orders/{order.number}/pay/", follow=True)
+
+    assert "was just completed; it is being confirmed" in response.content.decode()
+    assert len(fake_stripe.calls("POST", SESSIONS)) == 1
+    assert len(fake_stripe.calls("GET", f"{SESSIONS}/{session.provider_id}")) == 1
+    assert order.checkout_sessions.count() == 1
+
+
+def reload_status(session):
+    return CheckoutSession.objects.get(pk=session.pk).status
 
 
 def test_stripe_outage_raises_gateway_error_and_keeps_the_order_pending(fake_stripe):

@@ -22,12 +22,13 @@ from django.db import connection
 from django.test import Client
 
 from billing.models import Invoice, Refund
-from checkout import webhooks
-from checkout.models import WebhookEvent
+from checkout import services
+from checkout.models import CheckoutSession, DuplicatePayment, WebhookEvent
+from checkout.services import session_regenerate
 from orders.models import OrderStatusChange
 from orders.signals import order_paid
 
-from .factories import placed_order, post_event, session_event, stripe_signature
+from .factories import BASE_URL, placed_order, post_event, session_event, stripe_signature
 from .test_webhooks import refund_event
 
 pytestmark = [
@@ -185,13 +186,13 @@ def test_two_partial_refunds_delivered_at_once_are_not_double_counted(monkeypatc
     first, second = 3_000, 2_000
     # Both handlers have read the invoice before either records its refund.
     barrier = threading.Barrier(2)
-    real = webhooks.refund_record
+    real = services.refund_record_cumulative
 
     def refund_record_after_both_read(**kwargs):
         barrier.wait(timeout=30)
         return real(**kwargs)
 
-    monkeypatch.setattr(webhooks, "refund_record", refund_record_after_both_read)
+    monkeypatch.setattr(services, "refund_record_cumulative", refund_record_after_both_read)
     events = [
         refund_event(session, refunded=[first], with_list=False),
         refund_event(session, refunded=[first, second], with_list=False),
@@ -203,6 +204,32 @@ def test_two_partial_refunds_delivered_at_once_are_not_double_counted(monkeypatc
     invoice = Invoice.objects.get(order=order)
     assert invoice.refunded_amount == first + second
     assert sum(Refund.objects.values_list("amount", flat=True)) == first + second
+
+
+def test_two_sessions_paid_at_once_leave_one_payment_and_refund_the_other():
+    order, first = placed_order()
+    second = CheckoutSession.objects.get(
+        pk=session_regenerate(session_id=first.pk, base_url=BASE_URL).pk
+    )
+    handed_off = []
+
+    def receiver(sender, order, **kwargs):
+        handed_off.append(order.pk)
+
+    order_paid.connect(receiver, weak=False, dispatch_uid="test-concurrency-two-sessions")
+    try:
+        results = at_once(client_post, [session_event(first), session_event(second)])
+    finally:
+        order_paid.disconnect(dispatch_uid="test-concurrency-two-sessions")
+
+    assert [status for status, _ in results] == [200, 200]
+    assert handed_off == [order.pk]
+    assert Invoice.objects.filter(order=order).count() == 1
+    assert OrderStatusChange.objects.filter(order=order, to_status="processing").count() == 1
+    order.refresh_from_db()
+    record = DuplicatePayment.objects.get()  # refunded right after its event committed
+    assert record.status == "refunded" and record.refund_id
+    assert {order.payment_reference, record.payment_intent} == {f"pi_{first.pk}", f"pi_{second.pk}"}
 
 
 def test_queued_events_drained_by_four_processes_are_applied_exactly_once(settings):

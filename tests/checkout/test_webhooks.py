@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceSequence, Refund, Subscription
 from catalog.pricing import Configuration
-from checkout.models import CheckoutSession, WebhookEvent
+from checkout.models import CheckoutSession, RefundLookup, WebhookEvent
 from checkout.services import sessions_sweep
 from orders.models import Order, OrderStatusChange
 from orders.services import order_transition
 from orders.signals import order_paid
+from smplat.worker import work_cycle
 
 from .factories import (
     envelope,
@@ -67,19 +68,6 @@ def fails_once(monkeypatch, target: str, message: str) -> None:
         return real(**kwargs)
 
     monkeypatch.setattr(target, flaky)
-
-
-@pytest.fixture
-def hand_offs():
-    """Orders handed to fulfillment through `order_paid`, in the order they were sent."""
-    sent = []
-
-    def receiver(sender, order, **kwargs):
-        sent.append(order.pk)
-
-    order_paid.connect(receiver, weak=False, dispatch_uid="test-webhooks-hand-offs")
-    yield sent
-    order_paid.disconnect(dispatch_uid="test-webhooks-hand-offs")
 
 
 # Idempotency ------------------------------------------------------------------------
@@ -643,17 +631,17 @@ def test_partial_then_full_refund(client, with_list):
 
 def subscription_refund(session, payment_intent, amount):
     """charge.refunded as current API versions send it for a subscription payment: the
-    charge names its payment intent, not its invoice."""
+    charge names its payment intent and customer, not its invoice."""
     event = refund_event(session, refunded=[amount], with_list=False)
     event["data"]["object"].update(
-        id=f"ch_{payment_intent}", payment_intent=payment_intent, amount=amount
+        id=f"ch_{payment_intent}", payment_intent=payment_intent, amount=amount, customer="cus_test"
     )
     assert "invoice" not in event["data"]["object"]
     return event
 
 
 def test_subscription_refunds_are_matched_through_stripes_invoice_payments(
-    fake_stripe, client, subscribed
+    fake_stripe, client, subscribed, django_capture_on_commit_callbacks
 ):
     order, session, subscription = subscribed
     deliver(client, invoice_event(subscription, invoice_id="in_cycle_1"))
@@ -662,36 +650,55 @@ def test_subscription_refunds_are_matched_through_stripes_invoice_payments(
         {"pi_cycle_1": "in_cycle_1", "pi_first": f"in_first_{session.pk}"}
     )
 
-    deliver(client, subscription_refund(session, "pi_cycle_1", 3_000))
+    with django_capture_on_commit_callbacks() as after_commit:
+        deliver(client, subscription_refund(session, "pi_cycle_1", 3_000))
+    # Stripe is asked only once the event's transaction has committed.
+    assert not fake_stripe.calls("GET", "/v1/invoice_payments")
+    assert reload(renewal).status == "paid"
+    for callback in after_commit:
+        callback()
 
     reload(first, renewal, order)
     assert (renewal.status, renewal.refunded_amount) == ("refunded", 3_000)
     assert (first.status, first.refunded_amount) == ("paid", 0)
     assert order.status == "processing"  # one period given back, not the order
-    lookup = fake_stripe.calls("GET", "/v1/invoice_payments")[0].params
-    assert lookup["payment[type]"] == "payment_intent"
-    assert lookup["payment[payment_intent]"] == "pi_cycle_1"
+    (lookup,) = fake_stripe.calls("GET", "/v1/invoice_payments")  # once for two deliveries
+    assert lookup.params["payment[type]"] == "payment_intent"
+    assert lookup.params["payment[payment_intent]"] == "pi_cycle_1"
 
-    deliver(client, subscription_refund(session, "pi_first", 3_000))
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, subscription_refund(session, "pi_first", 3_000))
 
     reload(first, order)
     assert (first.status, first.refunded_amount) == ("refunded", 3_000)
     assert order.status == "refunded"
+    assert RefundLookup.objects.filter(done_at__isnull=False).count() == 2
 
 
 def test_subscription_refund_waits_for_stripe_when_it_cannot_be_asked(
-    fake_stripe, client, subscribed
+    fake_stripe, client, subscribed, django_capture_on_commit_callbacks
 ):
     deliver(client, invoice_event(subscribed[2], invoice_id="in_cycle_1"))
     fake_stripe.invoice_payments["pi_cycle_1"] = "in_cycle_1"
     fake_stripe.fail_next(3, status=503)  # the client's two retries included
     event = subscription_refund(subscribed[1], "pi_cycle_1", 3_000)
 
-    assert post_event(client, event).status_code == 500  # Stripe delivers it again later
-    assert not Refund.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, event)["outcome"] == "processed"  # Stripe need not resend it
 
-    deliver(client, event)
+    assert not Refund.objects.exists()
+    lookup = RefundLookup.objects.get()
+    assert lookup.attempts == 1 and lookup.next_attempt_at > timezone.now()
+    assert "Attempt 1" in lookup.last_error
+    assert work_cycle(worker="test").events == 0 and not Refund.objects.exists()  # not due yet
+
+    RefundLookup.objects.update(next_attempt_at=timezone.now())
+    work_cycle(worker="test")
+
     assert Invoice.objects.get(kind="renewal").status == "refunded"
+    reload(lookup)
+    assert (lookup.attempts, lookup.next_attempt_at, lookup.last_error) == (2, None, "")
+    assert len(fake_stripe.calls("GET", "/v1/invoice_payments")) == 4
 
 
 def test_refund_for_a_payment_that_is_not_ours_is_ignored(client):
