@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from backoffice.queues import QUEUES
 from catalog.models import BillingModes
 from catalog.pricing import Configuration
 from checkout.models import Cart, CheckoutSession
@@ -123,3 +124,8 @@ def envelope(event_type, obj, *, event_id=None, created=None):
         "request": {"id": None, "idempotency_key": None},
         "type": event_type,
     }
+
+
+def run_payments_queue() -> int:
+    """One pass of the worker's payments queue (due events and gateway follow-ups)."""
+    return QUEUES["payments"].step(None)

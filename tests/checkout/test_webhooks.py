@@ -15,12 +15,12 @@ from checkout.services import sessions_sweep
 from orders.models import Order, OrderStatusChange
 from orders.services import order_transition
 from orders.signals import order_paid
-from smplat.worker import work_cycle
 
 from .factories import (
     envelope,
     placed_order,
     post_event,
+    run_payments_queue,
     session_event,
     stripe_fixture,
     stripe_signature,
@@ -690,10 +690,10 @@ def test_subscription_refund_waits_for_stripe_when_it_cannot_be_asked(
     lookup = RefundLookup.objects.get()
     assert lookup.attempts == 1 and lookup.next_attempt_at > timezone.now()
     assert "Attempt 1" in lookup.last_error
-    assert work_cycle(worker="test").events == 0 and not Refund.objects.exists()  # not due yet
+    assert run_payments_queue() == 0 and not Refund.objects.exists()  # not due yet
 
     RefundLookup.objects.update(next_attempt_at=timezone.now())
-    work_cycle(worker="test")
+    run_payments_queue()
 
     assert Invoice.objects.get(kind="renewal").status == "refunded"
     reload(lookup)
