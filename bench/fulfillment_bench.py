@@ -5,7 +5,7 @@
                                           [--payments 200] [--rate 20] [--keep-tmp]
 
 1. Throughput: `--tasks` no-op tasks, due now, over `--orders` paid orders; `--workers`
-   processes of `manage.py run_worker --once --batch <b>` started together, once per
+   processes of `manage.py run_worker --queues fulfillment --once --batch <b>` started together, once per
    batch size. tasks/s = tasks / (last task finished − workers started).
 2. Latency: one `run_worker --sleep 0.2` worker and a gunicorn; `--payments` pending
    orders paid one after another by signed `checkout.session.completed` webhooks. Latency
@@ -373,7 +373,7 @@ def _machine_busy_ticks() -> int:
 def measure_throughput(env, orders, args, batch: int, workdir: Path) -> dict:
     reset_tasks(orders, args.tasks)
     log(f"throughput, batch {batch}: {args.tasks:,} no-op tasks queued; starting workers")
-    command = ["run_worker", "--once", "--batch", str(batch)]
+    command = ["run_worker", "--queues", "fulfillment", "--once", "--batch", str(batch)]
     logs = [workdir / f"throughput-b{batch}-w{i}.log" for i in range(args.workers)]
     with CpuMeter(POSTGRES_DB) as cpu:
         started = time.time()
@@ -655,7 +655,7 @@ def table(runs: list[dict], latency: dict | None, args) -> str:
     out = [
         f"Throughput: {args.tasks:,} no-op tasks over {args.orders:,} orders "
         f"({args.tasks / args.orders:g} per order), "
-        f"{args.workers} × run_worker --once",
+        f"{args.workers} × run_worker --queues fulfillment --once",
         "",
         "| batch | tasks/s | tasks/s (to exit) | tasks/s (workers up) | first claim | "
         "tasks per worker | exactly once | e-mails sent / left | other CPU |",
