@@ -1,4 +1,4 @@
-"""The believable demo catalog loaded by `seed_demo`. Amounts are in cents."""
+"""The believable demo catalog loaded by `seed_demo` (backoffice). Amounts are in cents."""
 
 CATEGORIES = [
     ("instagram", "Instagram growth", "Followers, engagement and reach for Instagram accounts."),
