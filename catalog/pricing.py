@@ -1,6 +1,7 @@
 """The pricing service: the only place a price is computed.
 
-Storefront, cart, checkout and invoices all call `price_configuration`; the
+The storefront prices one configuration with `price_configuration`; a cart is
+priced by `price_cart`, which checkout, order placement and invoices copy. The
 browser never supplies a price. Order of rules, per line:
 
     unit      = base (one-off or monthly) + chosen option deltas + add-ons
@@ -8,6 +9,7 @@ browser never supplies a price. Order of rules, per line:
     tier      = gross × tier percent            (highest tier reached)
     campaign  = best running campaign on gross − tier
     total     = gross − tier − campaign         (never below zero)
+    bundle    = total × bundle percent          (lines marked as a bundle, per complete set)
 
 Percentages round half up to a whole minor unit.
 """

@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from billing.models import Invoice
 from catalog.models import BillingModes, Bundle, BundleItem
@@ -183,6 +184,25 @@ def test_adding_a_bundle_twice_makes_two_complete_sets(client):
     # Removing one line leaves one complete set; the spare line pays full price.
     client.post(f"/cart/items/{cart.lines[-1].item.pk}/remove/")
     assert _cart(client).total.amount == 13_500 + 10_000
+    assert (
+        "the saving applies once every service of the set" in client.get("/cart/").content.decode()
+    )
+
+
+def test_signing_in_keeps_the_bundle_of_a_visitor_cart(client):
+    a, b = ProductFactory(base_amount=10_000), ProductFactory(base_amount=5_000)
+    bundle = make_bundle(a, b, percent="10")
+    client.post(f"/cart/add-bundle/{bundle.pk}/")
+    get_user_model().objects.create_user("shopper", password="pass-123-word")
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "shopper", "password": "pass-123-word"}
+        ).status_code
+        == 302
+    )
+    cart = _cart(client)
+    assert cart.lines[0].item.cart.user.username == "shopper"
+    assert cart.total.amount == 13_500
 
 
 def test_buying_a_service_again_on_its_own_does_not_grow_the_bundle_line(client):
