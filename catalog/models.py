@@ -4,6 +4,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable, RevisionMixin
 
 from core.models import TimeStampedModel
 from core.money import Money
@@ -272,3 +275,51 @@ class PricingVersion(models.Model):
 
     def __str__(self):
         return f"pricing version {self.value}"
+
+
+class Bundle(RevisionMixin, ClusterableModel):
+    """A cross-sell: these services bought together save a percentage, once per complete set
+    of cart lines marked as the bundle. Edited as a Wagtail snippet; every save keeps a
+    revision. (The tables keep the names they had when bundles lived in the CMS.)"""
+
+    class Billing(models.TextChoices):
+        ONE_OFF = "one_off", "One-off purchases"
+        SUBSCRIPTION = "subscription", "Monthly subscriptions"
+        ANY = "any", "Either billing mode"
+
+    headline = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    discount_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    billing = models.CharField(
+        max_length=16,
+        choices=Billing.choices,
+        default=Billing.ONE_OFF,
+        help_text="The saving applies only to cart lines bought this way.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "cms_bundle"
+        ordering = ["headline"]
+
+    def __str__(self):
+        return self.headline
+
+    def accepts(self, billing: str) -> bool:
+        return self.billing in (self.Billing.ANY, billing)
+
+
+class BundleItem(Orderable):
+    bundle = ParentalKey(Bundle, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="bundle_items")
+
+    class Meta(Orderable.Meta):
+        db_table = "cms_bundleitem"
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "product"], name="bundle_product_once")
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} in {self.bundle_id}"

@@ -1,6 +1,7 @@
 """The pricing service: the only place a price is computed.
 
-Storefront, cart, checkout and invoices all call `price_configuration`; the
+The storefront prices one configuration with `price_configuration`; a cart is
+priced by `price_cart`, which checkout, order placement and invoices copy. The
 browser never supplies a price. Order of rules, per line:
 
     unit      = base (one-off or monthly) + chosen option deltas + add-ons
@@ -8,6 +9,7 @@ browser never supplies a price. Order of rules, per line:
     tier      = gross × tier percent            (highest tier reached)
     campaign  = best running campaign on gross − tier
     total     = gross − tier − campaign         (never below zero)
+    bundle    = total × bundle percent          (lines marked as a bundle, per complete set)
 
 Percentages round half up to a whole minor unit.
 """
@@ -15,11 +17,12 @@ Percentages round half up to a whole minor unit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils import timezone
 
+from core.exceptions import ApplicationError
 from core.money import Money
 
 from .exceptions import InvalidConfiguration, ProductUnavailable
@@ -172,14 +175,14 @@ def price_configuration(
     *,
     product: Product,
     configuration: Configuration,
-    campaigns: Iterable[CampaignRule] | None = None,
+    campaigns: Iterable[CampaignRule],
     at=None,
 ) -> PriceBreakdown:
     """Validate `configuration` against `product` and price it.
 
     `product` should come with option_groups→options, addons and tiers
-    prefetched (see selectors.product_get_for_pricing); `campaigns` defaults
-    to the campaigns that target the product.
+    prefetched (see selectors.product_get_for_pricing); `campaigns` are the
+    running ones (selectors.campaign_rules), or none to validate only.
     """
     at = at or timezone.now()
     if not product.is_active:
@@ -207,10 +210,6 @@ def price_configuration(
     tier_discount = gross.percent_of(tier_percent)
     after_tier = gross - tier_discount
 
-    if campaigns is None:
-        from .selectors import campaign_rules
-
-        campaigns = campaign_rules(at=at, product=product)
     campaign, campaign_off = campaign_discount_for(
         product=product,
         amount=after_tier,
@@ -332,12 +331,16 @@ def listing_price(
 
 @dataclass(frozen=True)
 class BundleRule:
-    """A cross-sell bundle reduced to what pricing needs (see cms.selectors.bundle_rules)."""
+    """A cross-sell bundle reduced to what pricing needs (see selectors.bundle_rules)."""
 
     pk: int
     headline: str
     percent: Decimal
     product_ids: frozenset[int]
+    billing: str = "any"  # a BillingMode, or "any"
+
+    def accepts(self, billing: str) -> bool:
+        return self.billing in ("any", billing)
 
 
 @dataclass(frozen=True)
@@ -346,28 +349,161 @@ class BundleDiscount:
     amount: Money
 
 
-def bundle_discounts(
-    *, lines: list[tuple[object, int, PriceBreakdown]], bundles: Iterable[BundleRule]
-) -> dict[object, BundleDiscount]:
-    """Bundle savings per cart line: {line key: discount}.
+@dataclass(frozen=True)
+class PricingRules:
+    """Everything besides the products that prices depend on, as of one pricing version."""
 
-    `lines` are (key, product id, breakdown). A bundle applies when every one of its products
-    is in the cart; it takes its percentage off those lines' totals (after tiers and
-    campaigns). A line counts towards one bundle at most; bigger savings are applied first.
+    campaigns: tuple[CampaignRule, ...] = ()
+    bundles: tuple[BundleRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class CartLineInput:
+    """A cart line as pricing sees it: `key` names it in the result."""
+
+    key: object
+    product: Product
+    configuration: Mapping
+    bundle_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """One priced cart line; amounts are None when the line can no longer be bought."""
+
+    key: object
+    product: Product
+    breakdown: PriceBreakdown | None
+    error: str = ""
+    bundle: BundleDiscount | None = None
+    bundle_id: int | None = None
+
+    @property
+    def bundle_amount(self) -> Money:
+        return self.bundle.amount if self.bundle else Money.zero(self.product.currency)
+
+    @property
+    def gross(self) -> Money | None:
+        return self.breakdown.gross if self.breakdown else None
+
+    @property
+    def discount(self) -> Money | None:
+        return self.breakdown.discount + self.bundle_amount if self.breakdown else None
+
+    @property
+    def total(self) -> Money | None:
+        """What the customer pays for the line: after tiers, campaigns and its bundle."""
+        return self.breakdown.total - self.bundle_amount if self.breakdown else None
+
+    def as_dict(self) -> dict:
+        """The snapshot an order line keeps."""
+        bundle = self.bundle
+        return {
+            **self.breakdown.as_dict(),
+            "bundle": {
+                "name": bundle.bundle.headline if bundle else "",
+                "discount": bundle.amount.amount if bundle else 0,
+            },
+            "to_pay": self.total.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class CartPricing:
+    """The priced cart. Cart, checkout, order placement and invoices copy these numbers."""
+
+    lines: tuple[PricedLine, ...]
+    currency: str | None
+    subtotal: Money | None
+    discount: Money | None
+    total: Money | None  # None when a line failed or currencies differ
+
+    @property
+    def errors(self) -> list[str]:
+        return [line.error for line in self.lines if line.error]
+
+    @property
+    def bundles(self) -> list[tuple[str, Money]]:
+        """(headline, saving) of every bundle the cart completes, once per bundle."""
+        savings: dict[str, Money] = {}
+        for line in self.lines:
+            if line.bundle:
+                name = line.bundle.bundle.headline
+                savings[name] = (
+                    savings[name] + line.bundle.amount if name in savings else (line.bundle.amount)
+                )
+        return list(savings.items())
+
+    @property
+    def is_subscription(self) -> bool:
+        return any(line.breakdown and line.breakdown.interval for line in self.lines)
+
+
+def price_cart(lines: Iterable[CartLineInput], rules: PricingRules, *, at=None) -> CartPricing:
+    """The one cart-pricing function: every line (options, add-ons, tiers, campaigns), then
+    bundles, then totals. Nothing downstream adds or subtracts on its own."""
+    at = at or timezone.now()
+    priced = []
+    for line in lines:
+        try:
+            breakdown = price_configuration(
+                product=line.product,
+                configuration=Configuration.from_dict(line.configuration),
+                campaigns=rules.campaigns,
+                at=at,
+            )
+        except ApplicationError as exc:
+            priced.append(
+                PricedLine(line.key, line.product, None, exc.message, None, line.bundle_id)
+            )
+        else:
+            priced.append(PricedLine(line.key, line.product, breakdown, "", None, line.bundle_id))
+    savings = bundle_discounts(lines=priced, bundles=rules.bundles)
+    priced = tuple(replace(line, bundle=savings.get(line.key)) for line in priced)
+    currencies = {line.product.currency for line in priced}
+    if not priced or len(currencies) != 1 or any(line.error for line in priced):
+        return CartPricing(priced, None, None, None, None)
+    currency = currencies.pop()
+    zero = Money.zero(currency)
+    return CartPricing(
+        lines=priced,
+        currency=currency,
+        subtotal=sum((line.gross for line in priced), zero),
+        discount=sum((line.discount for line in priced), zero),
+        total=sum((line.total for line in priced), zero),
+    )
+
+
+def bundle_discounts(
+    *, lines: Iterable[PricedLine], bundles: Iterable[BundleRule]
+) -> dict[object, BundleDiscount]:
+    """Bundle savings per line key.
+
+    Only lines the cart marks as part of a bundle count, and only those of a billing mode
+    the bundle accepts. The saving (the bundle's percentage of each line's total after tiers
+    and campaigns) applies once per complete set: with two lines of one service and one of
+    the other, one set is complete and the spare line pays full price.
     """
-    candidates = []
-    for bundle in bundles:
-        chosen = {}
-        for key, product_id, breakdown in lines:
-            if product_id in bundle.product_ids and product_id not in chosen:
-                chosen[product_id] = (key, breakdown)
-        if len(bundle.product_ids) >= 2 and set(chosen) == set(bundle.product_ids):
-            saving = sum(b.total.percent_of(bundle.percent).amount for _, b in chosen.values())
-            candidates.append((saving, bundle.pk, bundle, list(chosen.values())))
+    members: dict[tuple[int, int], list[PricedLine]] = {}
+    for line in lines:
+        if line.bundle_id is not None and line.breakdown is not None:
+            members.setdefault((line.bundle_id, line.product.pk), []).append(line)
     result: dict[object, BundleDiscount] = {}
-    for _, _, bundle, members in sorted(candidates, key=lambda c: (-c[0], c[1])):
-        if any(key in result for key, _ in members):
+    for bundle in bundles:
+        if len(bundle.product_ids) < 2:
             continue
-        for key, breakdown in members:
-            result[key] = BundleDiscount(bundle, breakdown.total.percent_of(bundle.percent))
+        eligible = {
+            product_id: [
+                line
+                for line in members.get((bundle.pk, product_id), ())
+                if bundle.accepts(line.breakdown.billing)
+            ]
+            for product_id in bundle.product_ids
+        }
+        sets = min(len(found) for found in eligible.values())
+        for found in eligible.values():
+            for line in found[:sets]:
+                result[line.key] = BundleDiscount(
+                    bundle, line.breakdown.total.percent_of(bundle.percent)
+                )
     return result

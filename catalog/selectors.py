@@ -7,14 +7,26 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
-from django.db.models import BigIntegerField, Case, Count, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.utils import timezone
 
 from core.money import Money
 
 from .models import (
     BillingModes,
+    Bundle,
+    BundleItem,
     Campaign,
     Category,
     ConfigurationPreset,
@@ -24,7 +36,7 @@ from .models import (
     Product,
     SearchEvent,
 )
-from .pricing import CampaignRule, listing_price
+from .pricing import BundleRule, CampaignRule, PricingRules, listing_price
 
 SORTS = {
     "featured": ("position", "title", "pk"),
@@ -42,25 +54,22 @@ SORT_LABELS = {
     "title_desc": "Name: Z to A",
 }
 MAX_SEARCH_TERMS = 8
-CATALOG_VERSION_KEY = "catalog:version"
 
 
-def catalog_version() -> int:
-    """Bumped whenever catalog data changes; part of every cached listing key."""
-    version = cache.get(CATALOG_VERSION_KEY)
-    if version is None:
-        version = 1
-        cache.add(CATALOG_VERSION_KEY, version, timeout=None)
-    return version
+def pricing_version() -> int:
+    """The current `PricingVersion`, read from the database (one query). Every cache of
+    catalog data (display and charging alike) is keyed by it, so an edit shows everywhere,
+    in every process, on the next request. Read it once per request and pass it on."""
+    return PricingVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 1
 
 
-def category_list() -> list[Category]:
-    key = f"catalog:categories:{catalog_version()}"
-    categories = cache.get(key)
-    if categories is None:
-        categories = list(Category.objects.all())
-        cache.set(key, categories, settings.CATALOG_CACHE_SECONDS)
-    return categories
+def pricing_cached(name: str, *, version: int, load):
+    """`load()` cached under the pricing version: never stale, whatever the cache backend."""
+    return cache.get_or_set(f"pricing:{version}:{name}", load, settings.PRICING_CACHE_SECONDS)
+
+
+def category_list(*, version: int) -> list[Category]:
+    return pricing_cached("categories", version=version, load=lambda: list(Category.objects.all()))
 
 
 def search_terms(query: str) -> list[str]:
@@ -156,15 +165,13 @@ def campaign_rules(*, at=None, product: Product | None = None) -> list[CampaignR
     ]
 
 
-def campaign_rules_cached(*, product: Product | None = None) -> list[CampaignRule]:
-    """For display, under the (per-process) catalog version. Charging (cart, checkout) uses
-    `pricing_cached`, keyed by the database's pricing version."""
-    key = f"catalog:campaigns:{catalog_version()}:{product.pk if product else 'all'}"
-    rules = cache.get(key)
-    if rules is None:
-        rules = campaign_rules(product=product)
-        cache.set(key, rules, settings.CATALOG_CACHE_SECONDS)
-    return rules
+def campaign_rules_cached(*, version: int, product: Product | None = None) -> list[CampaignRule]:
+    """Campaigns (for one product, or all of them) as of the pricing version."""
+    return pricing_cached(
+        f"campaigns:{product.pk if product else 'all'}",
+        version=version,
+        load=lambda: campaign_rules(product=product),
+    )
 
 
 @dataclass(frozen=True)
@@ -190,25 +197,40 @@ class CatalogPage:
 
 
 def catalog_page(*, query: str, category: str, sort: str, page: int) -> CatalogPage:
-    """One page of listing cards with campaign prices; out-of-range pages clamp."""
+    """One page of listing cards with campaign prices; out-of-range pages clamp.
+
+    Rows carry the total count (a window), so a page costs one query; a page past the end
+    costs a second one, which reads the last page.
+    """
     at = timezone.now()
-    paginator = Paginator(
-        product_list(query=query, category=category, sort=sort), settings.CATALOG_PAGE_SIZE
+    size = settings.CATALOG_PAGE_SIZE
+    products = product_list(query=query, category=category, sort=sort).annotate(
+        matches=Window(Count("pk"))
     )
-    current = paginator.get_page(page)
-    campaigns = campaign_rules(at=at) if current.object_list else []
+    number = max(page, 1)
+    rows = list(products[(number - 1) * size : number * size])
+    if not rows and number > 1:
+        tail = list(products.reverse()[:size])
+        if tail:
+            count = tail[0].matches
+            number = -(-count // size)
+            rows = tail[: count - (number - 1) * size][::-1]
+    count = rows[0].matches if rows else 0
+    num_pages = max(1, -(-count // size))
+    number = min(number, num_pages)
+    campaigns = campaign_rules(at=at) if rows else []
     cards = []
-    for product in current.object_list:
+    for product in rows:
         price, sale, campaign = listing_price(product=product, campaigns=campaigns, at=at)
         badge = campaign.label if campaign else ""
         cards.append(ProductCard(product=product, price=price, sale_price=sale, badge=badge))
     return CatalogPage(
         cards=cards,
-        number=current.number,
-        num_pages=paginator.num_pages,
-        count=paginator.count,
-        has_previous=current.has_previous(),
-        has_next=current.has_next(),
+        number=number,
+        num_pages=num_pages,
+        count=count,
+        has_previous=number > 1,
+        has_next=number < num_pages,
     )
 
 
@@ -244,16 +266,6 @@ def product_get_for_pricing(
     return qs.filter(**lookup).first()
 
 
-def pricing_version() -> int:
-    """The current `PricingVersion`, read from the database (one query)."""
-    return PricingVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 1
-
-
-def pricing_cached(name: str, *, version: int, load):
-    """`load()` cached under the pricing version: never stale, whatever the cache backend."""
-    return cache.get_or_set(f"pricing:{version}:{name}", load, settings.PRICING_CACHE_SECONDS)
-
-
 def products_for_pricing(pks, *, version: int) -> dict[int, Product]:
     """Products with everything pricing reads, by pk, as of `version`. Cache misses are
     loaded together (a fixed number of queries however many products)."""
@@ -267,15 +279,79 @@ def products_for_pricing(pks, *, version: int) -> dict[int, Product]:
     return {pk: found[key] for pk, key in keys.items() if key in found}
 
 
-def product_get_for_display(*, slug: str) -> Product | None:
-    """`product_get_for_pricing`, cached per catalog version for the product page."""
-    key = f"catalog:product:{catalog_version()}:{slug}"
-    product = cache.get(key)
-    if product is None:
-        product = product_get_for_pricing(slug=slug)
-        if product is not None:
-            cache.set(key, product, settings.CATALOG_CACHE_SECONDS)
-    return product
+def product_get_for_display(*, slug: str, version: int) -> Product | None:
+    """`product_get_for_pricing` for the product page, cached under the pricing version
+    (a missing product is cached too)."""
+    found = pricing_cached(
+        f"product-page:{slug}", version=version, load=lambda: (product_get_for_pricing(slug=slug),)
+    )
+    return found[0]
+
+
+@dataclass(frozen=True)
+class BundleOffer:
+    bundle: Bundle
+    products: list[Product]
+
+
+def bundle_rules() -> list[BundleRule]:
+    """Active bundles as pricing rules (one query)."""
+    bundles: dict[int, tuple] = {}
+    rows = BundleItem.objects.filter(bundle__is_active=True).values_list(
+        "bundle_id", "bundle__headline", "bundle__discount_percent", "bundle__billing", "product_id"
+    )
+    for pk, headline, percent, billing, product_id in rows:
+        bundles.setdefault(pk, (headline, percent, billing, set()))[3].add(product_id)
+    return [
+        BundleRule(
+            pk=pk,
+            headline=headline,
+            percent=percent,
+            billing=billing,
+            product_ids=frozenset(products),
+        )
+        for pk, (headline, percent, billing, products) in sorted(bundles.items())
+    ]
+
+
+def pricing_rules(*, version: int, bundles: bool = True) -> PricingRules:
+    """Campaigns and (unless a cart has no bundle lines) bundles as of `version`; cached, at
+    most two queries on a miss."""
+    return PricingRules(
+        campaigns=tuple(pricing_cached("campaigns", version=version, load=campaign_rules)),
+        bundles=tuple(pricing_cached("bundles", version=version, load=bundle_rules))
+        if bundles
+        else (),
+    )
+
+
+def bundle_get_active(*, pk: int) -> Bundle | None:
+    return Bundle.objects.filter(pk=pk, is_active=True).prefetch_related("items").first()
+
+
+def bundle_list_for_product(*, product: Product, version: int) -> list[BundleOffer]:
+    """Active bundles that include `product`, with their active products (one query; cached
+    under the pricing version, which any bundle or product edit bumps)."""
+    return pricing_cached(
+        f"bundle-offers:{product.pk}", version=version, load=lambda: _bundle_offers(product)
+    )
+
+
+def _bundle_offers(product: Product) -> list[BundleOffer]:
+    items = (
+        BundleItem.objects.filter(
+            bundle__is_active=True,
+            bundle__in=BundleItem.objects.filter(product=product).values("bundle_id"),
+            product__is_active=True,
+        )
+        .select_related("bundle", "product")
+        .order_by("bundle__headline", "bundle_id", "sort_order")
+    )
+    offers: dict[int, BundleOffer] = {}
+    for item in items:
+        offer = offers.setdefault(item.bundle_id, BundleOffer(bundle=item.bundle, products=[]))
+        offer.products.append(item.product)
+    return list(offers.values())
 
 
 def preset_list_for_user(*, user, product: Product) -> list[ConfigurationPreset]:

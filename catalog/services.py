@@ -1,4 +1,4 @@
-"""Writes for the catalog: search telemetry and configuration presets."""
+"""Writes for the catalog: the pricing version, search telemetry and configuration presets."""
 
 from __future__ import annotations
 
@@ -6,16 +6,25 @@ import re
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .exceptions import PresetError
-from .models import ConfigurationPreset, Product, SearchEvent
+from .models import ConfigurationPreset, PricingVersion, Product, SearchEvent
 from .pricing import Configuration, price_configuration
+from .selectors import preset_list_for_user
 from .telemetry import search_buffer
 
 MAX_PRESETS_PER_PRODUCT = 20
 SESSION_PRESETS_KEY = "catalog_presets"
 _SPACES = re.compile(r"\s+")
+
+
+def pricing_version_bump() -> None:
+    """Every cache of catalog data starts over. Call it in the editing transaction: readers
+    see the new version exactly when the edit commits."""
+    if not PricingVersion.objects.filter(pk=1).update(value=F("value") + 1):
+        PricingVersion.objects.get_or_create(pk=1, defaults={"value": 2})
 
 
 def search_normalise(query: str) -> str:
@@ -71,6 +80,16 @@ def preset_delete_for_user(*, user, preset_id: str) -> bool:
 
 def preset_list_for_session(*, session, product: Product) -> list[dict]:
     return [p for p in session.get(SESSION_PRESETS_KEY, []) if p.get("product_id") == product.pk]
+
+
+def preset_list_for_visitor(*, user, session, product: Product) -> list[dict]:
+    """The signed-in client's presets, or the visitor's session presets, as plain dicts."""
+    if user.is_authenticated:
+        return [
+            {"id": str(p.pk), "name": p.name, "configuration": p.configuration}
+            for p in preset_list_for_user(user=user, product=product)
+        ]
+    return preset_list_for_session(session=session, product=product)
 
 
 def preset_save_for_session(

@@ -1,42 +1,41 @@
-"""Any catalog write invalidates cached listings by bumping the catalog version."""
+"""Any write to what the storefront shows or charges bumps the pricing version."""
 
 from django.contrib.auth.signals import user_logged_in
-from django.core.cache import cache
-from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .models import (
     AddOn,
+    Bundle,
+    BundleItem,
     Campaign,
     Category,
     Option,
     OptionGroup,
-    PricingVersion,
     Product,
     QuantityTier,
 )
-from .selectors import CATALOG_VERSION_KEY
-
-
-def bump_catalog_version(**kwargs):
-    """Display caches (listings, product pages) start over."""
-    try:
-        cache.incr(CATALOG_VERSION_KEY)
-    except ValueError:
-        cache.set(CATALOG_VERSION_KEY, 2, timeout=None)
+from .services import preset_adopt_session, pricing_version_bump
 
 
 def pricing_changed(action: str = "", **kwargs):
-    """What prices are computed from changed: display caches and pricing data start over."""
+    """Display caches and pricing data start over, in every process."""
     if action.startswith("pre_"):  # m2m_changed fires before and after; the after counts
         return
-    bump_catalog_version()
-    # In the editing transaction: readers see the new version exactly when the edit commits.
-    if not PricingVersion.objects.filter(pk=1).update(value=F("value") + 1):
-        PricingVersion.objects.get_or_create(pk=1, defaults={"value": 2})
+    pricing_version_bump()
 
 
-for model in (Category, Product, OptionGroup, Option, AddOn, QuantityTier, Campaign):
+PRICING_INPUTS = (
+    Category,
+    Product,
+    OptionGroup,
+    Option,
+    AddOn,
+    QuantityTier,
+    Campaign,
+    Bundle,
+    BundleItem,
+)
+for model in PRICING_INPUTS:
     post_save.connect(pricing_changed, sender=model, dispatch_uid=f"catalog-save-{model.__name__}")
     post_delete.connect(pricing_changed, sender=model, dispatch_uid=f"catalog-del-{model.__name__}")
 for through in (Campaign.products.through, Campaign.categories.through):
@@ -46,8 +45,6 @@ for through in (Campaign.products.through, Campaign.categories.through):
 
 
 def adopt_presets_on_login(sender, request, user, **kwargs):
-    from .services import preset_adopt_session
-
     if request is not None and hasattr(request, "session"):
         preset_adopt_session(session=request.session, user=user)
 

@@ -6,7 +6,6 @@ app_name = "catalog"
 
 urlpatterns = [
     path("catalog/", views.catalog_list, name="catalog-list"),
-    path("products/<slug:slug>/", views.product_detail, name="product-detail"),
     path("products/<slug:slug>/price/", views.product_price, name="product-price"),
     path("products/<slug:slug>/presets/", views.preset_save, name="preset-save"),
     path(

@@ -6,7 +6,6 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.api import json_error
@@ -14,14 +13,13 @@ from core.exceptions import ApplicationError
 from core.page_cache import is_stateless_visitor, may_store, path_key
 
 from .forms import CatalogQueryForm, ConfiguratorForm, PresetForm
-from .pricing import Configuration, default_configuration, price_configuration
+from .pricing import price_configuration
 from .selectors import (
     SORT_LABELS,
     campaign_rules_cached,
     catalog_page,
-    catalog_version,
     category_list,
-    preset_list_for_user,
+    pricing_version,
     product_featured_list,
     product_get_for_display,
     search_trending_cached,
@@ -29,33 +27,17 @@ from .selectors import (
 from .services import (
     preset_delete_for_session,
     preset_delete_for_user,
-    preset_list_for_session,
     preset_save_for_session,
     preset_save_for_user,
     search_event_record,
 )
 
 
-@require_GET
-def home(request):
-    """The Wagtail home page when one is published; a catalog-only page otherwise."""
-    from cms.selectors import home_page_live
-
-    page = home_page_live()
-    if page is not None:
-        return page.serve(request)
-    return render(
-        request,
-        "catalog/home.html",
-        {"featured": product_featured_list(limit=6), "categories": category_list()},
-    )
-
-
-def _listing_fragment(params: dict) -> tuple[int, str]:
-    """(result count, rendered result grid), cached per catalog version and parameters."""
+def _listing_fragment(params: dict, version: int) -> tuple[int, str]:
+    """(result count, rendered result grid), cached per pricing version and parameters."""
     raw = "|".join(str(params[k]) for k in ("q", "category", "sort", "page"))
     digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-    key = f"catalog:listing:{catalog_version()}:{digest}"
+    key = f"catalog:listing:{version}:{digest}"
     cached = cache.get(key)
     if cached is None:
         page = catalog_page(
@@ -70,17 +52,18 @@ def _listing_fragment(params: dict) -> tuple[int, str]:
 @require_GET
 def catalog_list(request):
     stateless = is_stateless_visitor(request)
-    page_key = path_key("catalog:page", catalog_version(), request)
+    version = pricing_version()
+    page_key = path_key("catalog:page", version, request)
     if stateless and (hit := cache.get(page_key)) is not None:
         params, count, content = hit
         _record_search(params, count)
         return HttpResponse(content)
     params, notices = CatalogQueryForm(request.GET).params()
-    categories = category_list()
+    categories = category_list(version=version)
     if params["category"] and params["category"] not in {c.slug for c in categories}:
         notices.append(CatalogQueryForm.NOTICES["category"])
         params["category"] = ""
-    count, results_html = _listing_fragment(params)
+    count, results_html = _listing_fragment(params, version)
     _record_search(params, count)
     context = {
         "params": params,
@@ -108,96 +91,17 @@ def _record_search(params: dict, count: int) -> None:
 
 
 def _product_or_404(slug: str):
-    product = product_get_for_display(slug=slug)
+    product = product_get_for_display(slug=slug, version=pricing_version())
     if product is None:
         raise Http404("No such service.")
     return product
 
 
-def _presets(request, product):
-    if request.user.is_authenticated:
-        return [
-            {"id": str(p.pk), "name": p.name, "configuration": p.configuration}
-            for p in preset_list_for_user(user=request.user, product=product)
-        ]
-    return preset_list_for_session(session=request.session, product=product)
-
-
-def _preset_configuration(request, product, preset_id):
-    for preset in _presets(request, product):
-        if preset["id"] == preset_id:
-            return preset, Configuration.from_dict(preset["configuration"])
-    return None, None
-
-
-@require_GET
-def product_detail(request, slug):
-    return product_page_response(request, slug)
-
-
-def product_page_response(request, slug, *, marketing=None):
-    """The storefront product page, merged with its marketing page when one is published.
-
-    `marketing` is given by Wagtail's preview to show unsaved content in place.
-    """
-    from cms.selectors import marketing_content, marketing_page_live
-
-    product = _product_or_404(slug)
-    preview = marketing is not None
-    marketing = marketing if preview else marketing_page_live(product=product)
-    content = marketing_content(page=marketing, preview=preview) if marketing else None
-    campaigns = campaign_rules_cached(product=product)
-    configuration, breakdown, error = default_configuration(product), None, None
-    presets = _presets(request, product)
-    preset_id = request.GET.get("preset", "")
-    if preset_id:
-        preset, preset_config = _preset_configuration(request, product, preset_id)
-        if preset is None:
-            messages.warning(request, "That preset no longer exists.")
-        else:
-            configuration = preset_config
-            messages.info(request, f"Applied preset “{preset['name']}”.")
-        form = ConfiguratorForm(
-            product=product, initial=ConfiguratorForm.initial_from(configuration, product)
-        )
-    elif request.GET.get("quantity") is not None:
-        form = ConfiguratorForm(request.GET, product=product)
-        if form.is_valid():
-            configuration = form.configuration()
-        else:
-            error = "Please correct the highlighted choices."
-    else:
-        form = ConfiguratorForm(
-            product=product, initial=ConfiguratorForm.initial_from(configuration, product)
-        )
-    if error is None:
-        try:
-            breakdown = price_configuration(
-                product=product, configuration=configuration, campaigns=campaigns
-            )
-        except ApplicationError as exc:
-            error = exc.message
-    return render(
-        request,
-        "catalog/detail.html",
-        {
-            "product": product,
-            "form": form,
-            "breakdown": breakdown,
-            "price_error": error,
-            "presets": presets,
-            "preset_form": PresetForm(),
-            "campaign": next((c for c in campaigns if c.applies_to(product, timezone.now())), None),
-            "tiers": list(product.tiers.all()),
-            "marketing": content,
-        },
-    )
-
-
 @require_GET
 def product_price(request, slug):
     """Price breakdown for the configurator's live update: JSON, or the HTML partial."""
-    product = product_get_for_display(slug=slug)
+    version = pricing_version()
+    product = product_get_for_display(slug=slug, version=version)
     if product is None:
         return json_error("product_not_found", "No such service.", status=404)
     form = ConfiguratorForm(request.GET, product=product)
@@ -210,7 +114,7 @@ def product_price(request, slug):
         breakdown = price_configuration(
             product=product,
             configuration=form.configuration(),
-            campaigns=campaign_rules_cached(product=product),
+            campaigns=campaign_rules_cached(product=product, version=version),
         )
     except ApplicationError as exc:
         return json_error(exc.code, exc.message)

@@ -34,6 +34,14 @@ class CartItem(TimeStampedModel):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
     configuration = models.JSONField(help_text="Ids and quantity only; priced on every read.")
+    bundle = models.ForeignKey(
+        "catalog.Bundle",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Added as part of this bundle: its saving applies once the set is complete.",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from catalog.pricing import (
-    BundleDiscount,
-    Configuration,
-    PriceBreakdown,
-    bundle_discounts,
-    price_configuration,
-)
-from catalog.selectors import (
-    campaign_rules,
-    pricing_cached,
-    pricing_version,
-    products_for_pricing,
-)
-from core.exceptions import ApplicationError
+from catalog.pricing import CartLineInput, CartPricing, PricedLine, price_cart
+from catalog.selectors import pricing_rules, pricing_version, products_for_pricing
 from core.money import Money
 
 from .models import Cart, CartItem, CheckoutSession, WebhookEvent, WebhookOutcome
@@ -29,43 +17,44 @@ from .models import Cart, CartItem, CheckoutSession, WebhookEvent, WebhookOutcom
 
 @dataclass(frozen=True)
 class CartLine:
+    """A cart item with its price from `price_cart`."""
+
     item: CartItem
-    breakdown: PriceBreakdown | None
-    error: str
-    bundle: BundleDiscount | None = None
+    priced: PricedLine
 
     @property
     def product(self):
         return self.item.product
 
     @property
-    def bundle_amount(self) -> int:
-        return self.bundle.amount.amount if self.bundle else 0
+    def breakdown(self):
+        return self.priced.breakdown
+
+    @property
+    def error(self) -> str:
+        return self.priced.error
+
+    @property
+    def bundle(self):
+        return self.priced.bundle
 
     @property
     def to_pay(self) -> Money | None:
-        """The line's total after tiers, campaigns and its bundle saving."""
-        if self.breakdown is None:
-            return None
-        return self.breakdown.total - self.bundle.amount if self.bundle else self.breakdown.total
+        return self.priced.total
 
 
 @dataclass(frozen=True)
 class CartView:
     lines: list[CartLine]
-    total: Money | None
+    pricing: CartPricing | None
+
+    @property
+    def total(self) -> Money | None:
+        return self.pricing.total if self.pricing else None
 
     @property
     def bundles(self) -> list[tuple[str, Money]]:
-        """(headline, saving) of each bundle the cart completes."""
-        savings: dict[str, Money] = {}
-        for line in self.lines:
-            if line.bundle:
-                name = line.bundle.bundle.headline
-                savings[name] = (
-                    savings[name] + line.bundle.amount if name in savings else line.bundle.amount
-                )
-        return list(savings.items())
+        return self.pricing.bundles if self.pricing else []
 
     @property
     def has_errors(self) -> bool:
@@ -81,12 +70,12 @@ class CartView:
 
 
 def cart_view(*, cart: Cart | None) -> CartView:
-    """Every item priced now by the pricing service; items that stopped being valid say why."""
+    """Every item priced now by `price_cart`; items that stopped being valid say why."""
     if cart is None:
-        return CartView(lines=[], total=None)
+        return CartView(lines=[], pricing=None)
     items = list(CartItem.objects.filter(cart=cart))
     if not items:
-        return CartView(lines=[], total=None)
+        return CartView(lines=[], pricing=None)
     # Products, campaigns and bundles as of the pricing version read now: cached, yet as
     # fresh as reading them (the version changes in the same transaction as any edit).
     version = pricing_version()
@@ -94,33 +83,23 @@ def cart_view(*, cart: Cart | None) -> CartView:
     items = [item for item in items if item.product_id in products]  # deleted meanwhile
     for item in items:
         item.product = products[item.product_id]
-    campaigns = pricing_cached("campaigns", version=version, load=campaign_rules)
-    lines = []
-    for item in items:
-        try:
-            breakdown = price_configuration(
+    pricing = price_cart(
+        [
+            CartLineInput(
+                key=item.pk,
                 product=item.product,
-                configuration=Configuration.from_dict(item.configuration),
-                campaigns=campaigns,
+                configuration=item.configuration,
+                bundle_id=item.bundle_id,
             )
-            lines.append(CartLine(item=item, breakdown=breakdown, error=""))
-        except ApplicationError as exc:
-            lines.append(CartLine(item=item, breakdown=None, error=exc.message))
-    priced = [line for line in lines if line.breakdown]
-    if len({line.item.product_id for line in priced}) > 1:  # a bundle needs two services
-        from cms.selectors import bundle_rules
-
-        discounts = bundle_discounts(
-            lines=[(line.item.pk, line.item.product_id, line.breakdown) for line in priced],
-            bundles=pricing_cached("bundles", version=version, load=bundle_rules),
-        )
-        lines = [replace(line, bundle=discounts.get(line.item.pk)) for line in lines]
-    currencies = {line.breakdown.currency for line in priced}
-    total = None
-    if len(currencies) == 1:
-        currency = currencies.pop()
-        total = sum((line.to_pay for line in lines if line.breakdown), Money.zero(currency))
-    return CartView(lines=lines, total=total)
+            for item in items
+        ],
+        pricing_rules(version=version, bundles=any(item.bundle_id for item in items)),
+    )
+    lines = [
+        CartLine(item=item, priced=priced)
+        for item, priced in zip(items, pricing.lines, strict=True)
+    ]
+    return CartView(lines=lines, pricing=pricing)
 
 
 def session_get_by_ref(ref: str) -> CheckoutSession | None:

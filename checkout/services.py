@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 
@@ -16,13 +17,13 @@ from django.utils import timezone
 
 from billing.models import Invoice
 from billing.services import refund_record, refund_record_cumulative
-from catalog.models import Product
-from catalog.pricing import Configuration, price_configuration
-from catalog.selectors import product_get_for_pricing
+from catalog.models import BillingMode, Bundle, Product
+from catalog.pricing import Configuration, default_configuration, price_configuration
+from catalog.selectors import pricing_version, product_get_for_pricing, products_for_pricing
 from core.backoff import RetryPolicy
 from core.jobs import claim_due
 from orders.models import Order, OrderStatus
-from orders.services import LineRequest, order_place, order_transition
+from orders.services import order_place, order_transition
 from orders.transitions import can_transition
 
 from .exceptions import CartError, CheckoutError, GatewayError, RefundRefused, SessionNotRegenerable
@@ -66,26 +67,87 @@ def cart_for_request(request, *, create: bool) -> Cart | None:
     return Cart.objects.create(session_key=token)
 
 
-@transaction.atomic
-def cart_add(*, cart: Cart, product: Product, configuration: Configuration) -> CartItem:
-    """Add a configured product after validating it with the pricing service."""
-    price_configuration(product=product, configuration=configuration, campaigns=[])
-    if cart.items.count() >= MAX_CART_ITEMS:
+def _check_room(cart: Cart, adding: int = 1) -> None:
+    if cart.items.count() + adding > MAX_CART_ITEMS:
         raise CartError(
             f"A cart holds up to {MAX_CART_ITEMS} services; check out or remove some first."
         )
+
+
+@transaction.atomic
+def cart_add(
+    *, cart: Cart, product: Product, configuration: Configuration, bundle: Bundle | None = None
+) -> CartItem:
+    """Add a configured product after validating it with the pricing service.
+
+    The same configuration bought on its own again raises that line's quantity; a line that
+    is part of a bundle stays one set's line, so `bundle` always gives a new line.
+    """
+    price_configuration(product=product, configuration=configuration, campaigns=[])
+    _check_room(cart)
     data = configuration.as_dict()
-    for item in cart.items.filter(product=product):
-        if {k: v for k, v in item.configuration.items() if k != "quantity"} == {
-            k: v for k, v in data.items() if k != "quantity"
-        }:
-            quantity = min(
-                item.configuration.get("quantity", 1) + configuration.quantity, product.max_quantity
-            )
-            item.configuration = {**item.configuration, "quantity": quantity}
-            item.save(update_fields=["configuration", "updated_at"])
-            return item
-    return CartItem.objects.create(cart=cart, product=product, configuration=data)
+    if bundle is None:
+        for item in cart.items.filter(product=product, bundle__isnull=True):
+            if {k: v for k, v in item.configuration.items() if k != "quantity"} == {
+                k: v for k, v in data.items() if k != "quantity"
+            }:
+                quantity = min(
+                    item.configuration.get("quantity", 1) + configuration.quantity,
+                    product.max_quantity,
+                )
+                item.configuration = {**item.configuration, "quantity": quantity}
+                item.save(update_fields=["configuration", "updated_at"])
+                return item
+    return CartItem.objects.create(cart=cart, product=product, configuration=data, bundle=bundle)
+
+
+@transaction.atomic
+def cart_add_bundle(*, cart: Cart, bundle: Bundle) -> list[CartItem]:
+    """Complete one more set of `bundle` in the cart: lines already there on their own (in a
+    billing mode the bundle accepts) join it as configured, and only the services still
+    missing are added, in their default configuration. Returns the set's lines."""
+    products = products_for_pricing(
+        [item.product_id for item in bundle.items.all()], version=pricing_version()
+    )
+    free = list(cart.items.select_for_update().filter(bundle__isnull=True).order_by("pk"))
+    joined, missing = [], []
+    for bundle_item in bundle.items.all():
+        product = products.get(bundle_item.product_id)
+        if product is None or not product.is_active:
+            raise CartError(f"{bundle.headline} includes a service that is no longer offered.")
+        line = next(
+            (
+                item
+                for item in free
+                if item.product_id == product.pk
+                and bundle.accepts(item.configuration.get("billing", BillingMode.ONE_OFF))
+            ),
+            None,
+        )
+        if line is None:
+            missing.append(product)
+        else:
+            free.remove(line)
+            joined.append(line)
+    _check_room(cart, len(missing))
+    for line in joined:
+        line.bundle = bundle
+        line.save(update_fields=["bundle", "updated_at"])
+    added = [
+        cart_add(
+            cart=cart,
+            product=product,
+            configuration=replace(
+                default_configuration(product),
+                billing=product.default_billing
+                if bundle.billing == Bundle.Billing.ANY
+                else bundle.billing,
+            ),
+            bundle=bundle,
+        )
+        for product in missing
+    ]
+    return joined + added
 
 
 @transaction.atomic
@@ -110,13 +172,14 @@ def cart_remove(*, cart: Cart, item_id: int) -> bool:
 def cart_merge(*, source: Cart, target: Cart) -> int:
     """Move a visitor's items into the client's cart on sign-in (identical items combine)."""
     moved = 0
-    for item in source.items.select_related("product"):
+    for item in source.items.select_related("product", "bundle"):
         try:
             configuration = Configuration.from_dict(item.configuration)
             cart_add(
                 cart=target,
                 product=product_get_for_pricing(pk=item.product_id, active_only=False),
                 configuration=configuration,
+                bundle=item.bundle,
             )
             moved += 1
         except Exception as exc:  # noqa: BLE001 - an item that stopped being valid is dropped
@@ -161,7 +224,7 @@ def checkout_submit(
 ) -> tuple[Order, CheckoutSession, bool]:
     """Order + first CheckoutSession in one transaction; (order, session, created).
 
-    Prices come only from the pricing service. A resubmitted form (same token) gets the
+    The order copies the cart's `price_cart` result; nothing is priced here. A resubmitted form (same token) gets the
     order it already created, never a second one (the token is unique; `order_place` hands
     back the order that holds it). `priced` is the cart as the same request just priced it,
     to avoid pricing it twice.
@@ -171,25 +234,19 @@ def checkout_submit(
         raise CheckoutError("Your cart is empty.", code="cart_empty")
     if not view.can_check_out:
         raise CheckoutError("Your cart needs attention before checkout.", code="cart_invalid")
-    lines = []
     for line in view.lines:
-        target = targets.get(line.item.pk, "").strip()
-        if not target:
+        if not targets.get(line.item.pk, "").strip():
             raise CheckoutError(
                 f"Tell us which account to grow for {line.product.title}.", code="target_missing"
             )
-        lines.append(
-            LineRequest(
-                product=line.product,
-                breakdown=line.breakdown,
-                target=target,
-                bundle_discount=line.bundle_amount,
-                bundle_name=line.bundle.bundle.headline if line.bundle else "",
-            )
-        )
     account, _ = _account_for(email, name, user)
     order, created = order_place(
-        user=account, email=email, name=name, lines=lines, checkout_token=checkout_token
+        user=account,
+        email=email,
+        name=name,
+        pricing=view.pricing,
+        targets={key: target.strip() for key, target in targets.items()},
+        checkout_token=checkout_token,
     )
     if not created:
         return order, order.checkout_sessions.order_by("-attempt").first(), False

@@ -8,13 +8,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.forms import ConfiguratorForm
-from catalog.pricing import default_configuration
-from catalog.selectors import product_get_for_pricing
+from catalog.selectors import bundle_get_active, product_get_for_pricing
 from core.api import base_url
 from core.exceptions import ApplicationError
 from orders.models import Order
 
-from .exceptions import CartError, GatewayError
+from .exceptions import GatewayError
 from .forms import CartQuantityForm, CheckoutForm
 from .gateways import get_gateway
 from .gateways.local import session_object
@@ -23,6 +22,7 @@ from .selectors import cart_view
 from .services import (
     PAYABLE,
     cart_add,
+    cart_add_bundle,
     cart_for_request,
     cart_remove,
     cart_update_quantity,
@@ -75,21 +75,15 @@ def cart_add_item(request, slug):
 
 
 @require_POST
-def cart_add_bundle(request, bundle_id):
-    """Every service of a bundle in its default configuration; the saving applies in the cart."""
-    from cms.selectors import bundle_get_active
-
+def cart_bundle_add(request, bundle_id):
+    """One more complete set of the bundle: services already in the cart join it as they are
+    configured, missing ones are added; the saving applies in the cart."""
     bundle = bundle_get_active(pk=bundle_id)
     if bundle is None:
         messages.error(request, "That bundle is no longer offered.")
         return redirect("checkout:cart")
-    cart = cart_for_request(request, create=True)
     try:
-        for item in bundle.items.all():
-            product = product_get_for_pricing(pk=item.product_id)
-            if product is None:
-                raise CartError(f"{bundle.headline} includes a service that is no longer offered.")
-            cart_add(cart=cart, product=product, configuration=default_configuration(product))
+        cart_add_bundle(cart=cart_for_request(request, create=True), bundle=bundle)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

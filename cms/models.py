@@ -1,13 +1,13 @@
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.shortcuts import redirect
 from modelcluster.fields import ParentalKey
-from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+
+from catalog.selectors import category_list, pricing_version
 
 from .blocks import HOME_BLOCKS, MARKETING_BLOCKS
 
@@ -56,12 +56,10 @@ class HomePage(Page):
         verbose_name = "home page"
 
     def get_context(self, request, *args, **kwargs):
-        from catalog.selectors import category_list
-
         context = super().get_context(request, *args, **kwargs)
         featured = self.featured.select_related("product__category").filter(product__is_active=True)
         context["featured_products"] = [item.product for item in featured]
-        context["categories"] = category_list()
+        context["categories"] = category_list(version=pricing_version())
         return context
 
 
@@ -107,10 +105,12 @@ class ProductMarketingPage(Page):
         """The storefront product page is the canonical place for this content."""
         return redirect(self.product.get_absolute_url(), permanent=False)
 
-    def serve_preview(self, request, mode_name):
-        from catalog.views import product_page_response
+    # The storefront product page, `cms.views.product_page_response`; set by CmsConfig.ready()
+    # because the views read pages through the selectors, which import this module.
+    render_product_page = None
 
-        return product_page_response(request, self.product.slug, marketing=self)
+    def serve_preview(self, request, mode_name):
+        return self.render_product_page(request, self.product.slug, marketing=self)
 
 
 @register_setting(icon="site")
@@ -134,42 +134,3 @@ class SiteSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "site settings"
-
-
-class Bundle(ClusterableModel):
-    """A cross-sell: buy all of these services together and save a percentage on them."""
-
-    headline = models.CharField(max_length=120)
-    description = models.CharField(max_length=300, blank=True)
-    discount_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, validators=[MinValueValidator(1), MaxValueValidator(50)]
-    )
-    is_active = models.BooleanField(default=True)
-
-    panels = [
-        FieldPanel("headline"),
-        FieldPanel("description"),
-        FieldPanel("discount_percent"),
-        FieldPanel("is_active"),
-        InlinePanel("items", label="Services", min_num=2, max_num=6),
-    ]
-
-    class Meta:
-        ordering = ["headline"]
-
-    def __str__(self):
-        return self.headline
-
-
-class BundleItem(Orderable):
-    bundle = ParentalKey(Bundle, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(
-        "catalog.Product", on_delete=models.CASCADE, related_name="bundle_items"
-    )
-
-    panels = [FieldPanel("product")]
-
-    class Meta(Orderable.Meta):
-        constraints = [
-            models.UniqueConstraint(fields=["bundle", "product"], name="bundle_product_once")
-        ]

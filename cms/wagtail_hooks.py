@@ -1,18 +1,31 @@
+from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .models import Bundle
+from catalog.models import Bundle
 
 
 class BundleViewSet(SnippetViewSet):
+    """Bundles are catalog pricing data; staff edit them here, and every save is a revision."""
+
     model = Bundle
     icon = "link"
     menu_label = "Bundles"
     menu_order = 200
     add_to_admin_menu = True
-    list_display = ["headline", "discount_percent", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["headline", "discount_percent", "billing", "is_active"]
+    list_filter = ["is_active", "billing"]
     search_fields = ["headline"]
+    panels = [
+        FieldPanel("headline"),
+        FieldPanel("description"),
+        FieldPanel("discount_percent"),
+        FieldPanel("billing"),
+        FieldPanel("is_active"),
+        InlinePanel(
+            "items", label="Services", min_num=2, max_num=6, panels=[FieldPanel("product")]
+        ),
+    ]
 
 
 register_snippet(BundleViewSet)

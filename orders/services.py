@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from catalog.pricing import PriceBreakdown
+from catalog.pricing import CartPricing, PriceBreakdown
 from core.sequences import sequence_next
 
 from .exceptions import InvalidTransition
@@ -22,42 +22,28 @@ from .transitions import can_transition
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class LineRequest:
-    """One priced line to place: the breakdown comes from the pricing service."""
-
-    product: object
-    breakdown: PriceBreakdown
-    target: str
-    bundle_discount: int = 0  # minor units off this line from a cross-sell bundle
-    bundle_name: str = ""
-
-    @property
-    def discount(self) -> int:
-        return self.breakdown.discount.amount + self.bundle_discount
-
-    @property
-    def total(self) -> int:
-        return self.breakdown.total.amount - self.bundle_discount
-
-
 def _next_number(year: int) -> str:
     return f"SMP-{year}-{sequence_next(OrderNumberSequence, year):06d}"
 
 
 @transaction.atomic(savepoint=False)  # never recovers from its own errors
 def order_place(
-    *, user, email: str, name: str, lines: list[LineRequest], checkout_token
+    *,
+    user,
+    email: str,
+    name: str,
+    pricing: CartPricing,
+    targets: Mapping[object, str],
+    checkout_token,
 ) -> tuple[Order, bool]:
-    """Create an order with price snapshots; (order, created). A reused token returns its order."""
-    currency = lines[0].breakdown.currency
-    if any(line.breakdown.currency != currency for line in lines):
+    """Create an order that copies `pricing` (totals and every line, delivered to
+    `targets[line.key]`); (order, created). A reused token returns its order.
+
+    No arithmetic here: every amount comes from `catalog.pricing.price_cart`."""
+    if pricing.total is None:
         raise InvalidTransition(
-            "All items in one order must use the same currency.", code="mixed_currency"
+            "The cart has lines that cannot be priced together.", code="cart_not_priced"
         )
-    gross = sum(line.breakdown.gross.amount for line in lines)
-    discount = sum(line.discount for line in lines)
-    total = sum(line.total for line in lines)
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -65,11 +51,11 @@ def order_place(
                 user=user,
                 email=email,
                 name=name,
-                currency=currency,
-                subtotal_amount=gross,
-                discount_amount=discount,
-                total_amount=total,
-                is_subscription=any(line.breakdown.interval for line in lines),
+                currency=pricing.currency,
+                subtotal_amount=pricing.subtotal.amount,
+                discount_amount=pricing.discount.amount,
+                total_amount=pricing.total.amount,
+                is_subscription=pricing.is_subscription,
                 checkout_token=checkout_token,
             )
     except IntegrityError:
@@ -82,21 +68,18 @@ def order_place(
             title=line.product.title,
             description=_describe(line.breakdown),
             configuration=line.breakdown.configuration.as_dict(),
-            breakdown={
-                **line.breakdown.as_dict(),
-                "bundle": {"name": line.bundle_name, "discount": line.bundle_discount},
-            },
+            breakdown=line.as_dict(),
             quantity=line.breakdown.quantity,
             billing=line.breakdown.billing,
             interval=line.breakdown.interval or "",
-            target=line.target,
-            currency=currency,
-            gross_amount=line.breakdown.gross.amount,
-            discount_amount=line.discount,
-            total_amount=line.total,
+            target=targets[line.key],
+            currency=pricing.currency,
+            gross_amount=line.gross.amount,
+            discount_amount=line.discount.amount,
+            total_amount=line.total.amount,
             position=index,
         )
-        for index, line in enumerate(lines)
+        for index, line in enumerate(pricing.lines)
     )
     OrderStatusChange.objects.create(
         order=order,

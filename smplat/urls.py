@@ -5,12 +5,14 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from catalog import views as catalog_views
+from catalog import urls as catalog_urls
+from cms import urls as cms_urls
 from core import views as core_views
 
 urlpatterns = [
-    path("", catalog_views.home, name="home"),
-    path("", include("catalog.urls")),
+    cms_urls.home,
+    # The product page is composed in cms; its name stays in the catalog namespace.
+    path("", include((cms_urls.product_pages + catalog_urls.urlpatterns, "catalog"))),
     path("", include("checkout.urls")),
     path("", include("fulfillment.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

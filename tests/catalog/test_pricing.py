@@ -7,7 +7,7 @@ from django.utils import timezone
 from catalog.exceptions import InvalidConfiguration, ProductUnavailable
 from catalog.models import BillingModes, Campaign, Option
 from catalog.pricing import Configuration, price_configuration
-from catalog.selectors import product_get_for_pricing
+from catalog.selectors import campaign_rules, product_get_for_pricing
 
 from .factories import (
     AddOnFactory,
@@ -27,7 +27,9 @@ def opt(product, label) -> int:
 
 def price(product, **config):
     product = product_get_for_pricing(pk=product.pk, active_only=False)
-    return price_configuration(product=product, configuration=Configuration(**config))
+    return price_configuration(
+        product=product, configuration=Configuration(**config), campaigns=campaign_rules()
+    )
 
 
 @pytest.fixture
@@ -159,7 +161,9 @@ def test_campaign_window_edges_are_start_inclusive_end_exclusive():
     CampaignFactory(products=[product], starts_at=start, ends_at=end)
     loaded = product_get_for_pricing(pk=product.pk)
     for at, expected in [(start, 100), (end - timedelta(microseconds=1), 100), (end, 0)]:
-        breakdown = price_configuration(product=loaded, configuration=Configuration(), at=at)
+        breakdown = price_configuration(
+            product=loaded, configuration=Configuration(), campaigns=campaign_rules(at=at), at=at
+        )
         assert breakdown.campaign_discount.amount == expected
 
 

@@ -8,9 +8,9 @@ from PIL import ImageDraw
 from wagtail.images.models import Image
 from wagtail.models import Page, Site
 
-from catalog.models import Product
+from catalog.models import Bundle, BundleItem, Product
 from cms import demo_content
-from cms.models import Bundle, BundleItem, HomeFeaturedProduct, HomePage, ProductMarketingPage
+from cms.models import HomeFeaturedProduct, HomePage, ProductMarketingPage
 
 
 def _picture(title: str, colour: tuple[int, int, int], size=(1200, 800)) -> Image:
