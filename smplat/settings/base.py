@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "billing",
     "dashboard",
     "cms",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from core.backoff import backoff_seconds
 from fulfillment.models import AnalyticsSnapshot, FulfillmentTask, TaskAttempt
-from fulfillment.services import process_due, tasks_claim_due
+from fulfillment.processor import Ran, process_due, tasks_claim_due, tasks_record
 
 from .factories import paid_order, product_with_plan
 
@@ -108,9 +108,8 @@ def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(client, settings)
     stale = tasks_claim_due(worker="slow", limit=10)
     later = timezone.now() + timedelta(seconds=settings.FULFILLMENT_LEASE_SECONDS + 1)
     tasks_claim_due(worker="fast", limit=10, now=later)
-    from fulfillment.services import Ran, _record
 
-    result = _record("slow", [Ran(stale[0], 0, 1.0)])
+    result = tasks_record("slow", [Ran(stale[0], 0, 1.0)])
     assert result.lost == 1
     assert order.tasks.get().locked_by == "fast"
 
