@@ -58,9 +58,7 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
             )
             .exclude(order__status__in=NOT_RUNNING_ORDER_STATUSES)
             .order_by("due_at", "pk")
-            .values("pk", "order_id", "status", "locked_by", "attempts", "max_attempts", "runs")[
-                :limit
-            ]
+            .values("pk", "status", "locked_by", "attempts", "max_attempts", "runs")[:limit]
         )
         if not rows:
             return []
@@ -99,8 +97,14 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
             locked={row["pk"]: row["status"] for row in rows},
             now=now,
         )
-        if exhausted:
-            orders_sync(order_ids={row["order_id"] for row in abandoned if row["pk"] in exhausted})
+        if exhausted:  # rare: the order's lookup stays out of the claim query
+            orders_sync(
+                order_ids=set(
+                    FulfillmentTask.objects.filter(pk__in=exhausted).values_list(
+                        "order_id", flat=True
+                    )
+                )
+            )
     ids = [m.task_id for m in moved if m.to_status == TaskStatus.RUNNING]
     if not ids:
         return []

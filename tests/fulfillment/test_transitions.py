@@ -6,6 +6,7 @@ moves; a move the graph does not allow changes nothing and leaves no trace.
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -227,3 +228,17 @@ def test_every_change_a_task_goes_through_is_in_its_event_log(client, staff):
         ("wait_for_staff", "processor"),
         ("cancel", "system"),
     ]
+
+
+def test_the_documented_graph_is_the_data():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "state-machines.md").read_text()
+    documented = {
+        cells[0].strip("`"): (cells[1], set(cells[2].split(", ")), cells[3])
+        for line in doc.splitlines()
+        if line.startswith("| `")
+        and len(cells := [cell.strip() for cell in line.strip("|").split("|")]) == 5
+    }
+    assert documented == {
+        name: (action.source, set(action.from_statuses), action.to_status)
+        for name, action in TASK_ACTIONS.items()
+    }

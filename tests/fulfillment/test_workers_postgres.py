@@ -88,7 +88,8 @@ def workers_waiting_for_a_lock(cursor) -> int:
     cursor.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
-        ["%SKIP LOCKED%"],
+        # The claim; pg_stat_activity may cut a long query before its SKIP LOCKED.
+        [f'SELECT "{FulfillmentTask._meta.db_table}".%'],
     )
     return cursor.fetchone()[0]
 
