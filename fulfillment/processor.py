@@ -47,28 +47,32 @@ def worker_name() -> str:
 
 
 def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTask]:
-    """Claim up to `limit` due tasks (and tasks whose worker's lease ran out) for `worker`."""
+    """Claim up to `limit` due tasks (and tasks whose worker's lease ran out) for `worker`.
+
+    The locking query loads the tasks with their order and line, so a claim is that query, one
+    UPDATE and one INSERT of events however many tasks it takes."""
     now = now or timezone.now()
     with transaction.atomic():
-        rows = list(
+        tasks = list(
             FulfillmentTask.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 Q(status=TaskStatus.QUEUED, due_at__lte=now)
                 | Q(status=TaskStatus.RUNNING, lease_expires_at__lt=now)
             )
             .exclude(order__status__in=NOT_RUNNING_ORDER_STATUSES)
-            .order_by("due_at", "pk")
-            .values("pk", "status", "locked_by", "attempts", "max_attempts", "runs")[:limit]
+            .select_related("order", "order_line")
+            .order_by("due_at", "pk")[:limit]
         )
-        if not rows:
+        if not tasks:
             return []
-        abandoned = [row for row in rows if row["status"] == TaskStatus.RUNNING]
-        exhausted = {row["pk"] for row in abandoned if row["attempts"] >= row["max_attempts"]}
+        abandoned = [task for task in tasks if task.status == TaskStatus.RUNNING]
+        exhausted = [task for task in abandoned if task.attempts >= task.max_attempts]
         if abandoned:
             _log_lost_runs(abandoned, now)
+        lease = now + timedelta(seconds=settings.FULFILLMENT_LEASE_SECONDS)
         claim = {
             "locked_by": worker,
-            "lease_expires_at": now + timedelta(seconds=settings.FULFILLMENT_LEASE_SECONDS),
+            "lease_expires_at": lease,
             "started_at": Coalesce("started_at", now),
             "runs": F("runs") + 1,
             "attempts": F("attempts") + 1,
@@ -77,60 +81,54 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
             [
                 Change(
                     "claim",
-                    [row["pk"] for row in rows if row["status"] == TaskStatus.QUEUED],
+                    [task.pk for task in tasks if task.status == TaskStatus.QUEUED],
                     claim,
                     reason=f"Claimed by {worker}",
                 ),
                 Change(
                     "reclaim",
-                    [row["pk"] for row in abandoned if row["pk"] not in exhausted],
+                    [task.pk for task in abandoned if task not in exhausted],
                     claim,
                     reason=f"The previous worker's lease expired; claimed by {worker}",
                 ),
                 Change(
                     "lease_expired",
-                    list(exhausted),
+                    [task.pk for task in exhausted],
                     {"last_error": LOST_ON_LAST_ATTEMPT},
                     reason=LOST_ON_LAST_ATTEMPT,
                 ),
             ],
-            locked={row["pk"]: row["status"] for row in rows},
+            locked={task.pk: task.status for task in tasks},
             now=now,
         )
-        if exhausted:  # rare: the order's lookup stays out of the claim query
-            orders_sync(
-                order_ids=set(
-                    FulfillmentTask.objects.filter(pk__in=exhausted).values_list(
-                        "order_id", flat=True
-                    )
-                )
-            )
-    ids = [m.task_id for m in moved if m.to_status == TaskStatus.RUNNING]
-    if not ids:
-        return []
-    return list(
-        FulfillmentTask.objects.filter(pk__in=ids)
-        .select_related("order", "order_line")
-        .order_by("due_at", "pk")
-    )
+        if exhausted:
+            orders_sync(order_ids={task.order_id for task in exhausted})
+    claimed = {m.task_id for m in moved if m.to_status == TaskStatus.RUNNING}
+    # What the UPDATE wrote, on the loaded rows.
+    for task in tasks:
+        if task.pk in claimed:
+            task.status, task.locked_by, task.lease_expires_at = TaskStatus.RUNNING, worker, lease
+            task.started_at = task.started_at or now
+            task.runs, task.attempts, task.updated_at = task.runs + 1, task.attempts + 1, now
+    return [task for task in tasks if task.pk in claimed]
 
 
 LOST_ON_LAST_ATTEMPT = "The worker stopped during the last attempt (lease expired)."
 
 
-def _log_lost_runs(rows: list[dict], now) -> None:
+def _log_lost_runs(tasks: list[FulfillmentTask], now) -> None:
     """Runs whose worker died are logged as lost; the attempt counts."""
     TaskAttempt.objects.bulk_create(
         TaskAttempt(
-            task_id=row["pk"],
-            run=row["runs"],
-            worker=row["locked_by"],
+            task_id=task.pk,
+            run=task.runs,
+            worker=task.locked_by,
             started_at=now,
             finished_at=now,
             outcome="lost",
             error="The worker stopped before finishing (lease expired).",
         )
-        for row in rows
+        for task in tasks
     )
 
 
@@ -200,15 +198,10 @@ def process_due(*, worker: str | None = None, limit: int | None = None) -> Batch
     worker = worker or worker_name()
     batch = tasks_claim_due(worker=worker, limit=limit or settings.FULFILLMENT_BATCH_SIZE)
     ran = tasks_run(batch)
-    result = tasks_record(worker, ran) if ran else BatchResult()
-    counters_bump(
-        loops=1,
-        claimed=result.claimed,
-        succeeded=result.succeeded,
-        retried=result.retried,
-        dead_lettered=result.dead,
-    )
-    return result
+    if not ran:
+        counters_bump(loops=1)
+        return BatchResult()
+    return tasks_record(worker, ran)
 
 
 # Record ------------------------------------------------------------------------------------
@@ -288,6 +281,14 @@ def tasks_record(worker: str, ran: list[Ran]) -> BatchResult:
         tasks_move(changes, locked=dict.fromkeys(mine, TaskStatus.RUNNING), now=now)
         TaskAttempt.objects.bulk_create(attempts)
         orders_sync(order_ids=result.orders)
+        # Last, in the same commit: the counter rows stay locked only until it.
+        counters_bump(
+            loops=1,
+            claimed=result.claimed,
+            succeeded=result.succeeded,
+            retried=result.retried,
+            dead_lettered=result.dead,
+        )
     return result
 
 
@@ -401,7 +402,8 @@ def _target_status(order: Order, tasks: list[dict]) -> tuple[str | None, str]:
 
 
 def counters_bump(**deltas: int) -> None:
-    """Add to the shared processor counters (rows are created on first use)."""
+    """Add to the shared processor counters (rows are created on first use). Every caller bumps
+    them in the same order, so transactions that lock several never deadlock on them."""
     for name, delta in deltas.items():
         if not delta and name != "loops":
             continue

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import FINISHED, EventSource, FulfillmentTask, TaskEvent
@@ -141,7 +141,9 @@ def tasks_move(
             )
         status = dict(locked)
         moved: list[Moved] = []
-        events: list[TaskEvent] = []
+        events: list[tuple] = []
+        actor_id = actor.pk if actor is not None else None
+        at = connection.ops.adapt_datetimefield_value(now)
         for change in changes:
             action = TASK_ACTIONS[change.action]
             ids = [pk for pk in change.task_ids if status.get(pk) in action.from_statuses]
@@ -159,20 +161,49 @@ def tasks_move(
             for pk in ids:
                 moved.append(Moved(pk, change.action, status[pk], action.to_status))
                 events.append(
-                    TaskEvent(
-                        task_id=pk,
-                        actor=actor,
-                        source=action.source,
-                        action=change.action,
-                        from_status=status[pk],
-                        to_status=action.to_status,
-                        reason=change.reason[:500],
-                        created_at=now,
+                    (
+                        pk,
+                        actor_id,
+                        str(action.source),
+                        change.action,
+                        str(status[pk]),
+                        str(action.to_status),
+                        change.reason[:500],
+                        at,
                     )
                 )
                 status[pk] = action.to_status
-        TaskEvent.objects.bulk_create(events)
+        _insert_events(events)
     return moved
+
+
+_EVENT_COLUMNS = (
+    "task_id",
+    "actor_id",
+    "source",
+    "action",
+    "from_status",
+    "to_status",
+    "reason",
+    "created_at",
+)
+_EVENTS_PER_INSERT = 100  # 800 parameters: within every SQLite's limit
+
+
+def _insert_events(rows: list[tuple]) -> None:
+    """One multi-row INSERT from plain tuples: the processor writes two events per task run,
+    and building model instances for `bulk_create` would cost more than the INSERT itself."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _EVENT_COLUMNS)
+    row_marks = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _EVENTS_PER_INSERT):
+            chunk = rows[start : start + _EVENTS_PER_INSERT]
+            cursor.execute(
+                f"INSERT INTO {quote(TaskEvent._meta.db_table)} ({columns}) VALUES "
+                + ", ".join([row_marks] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
 
 
 def _landing_fields(to_status: str, now) -> dict:

@@ -1,10 +1,12 @@
+import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     """Task events audit every status change, not only staff actions: each says its source.
-    Existing events were all staff actions; their note becomes the reason."""
+    Existing events were all staff actions; their note becomes the reason. The processor writes
+    two per task run, so their task reference skips the per-row foreign-key check."""
 
     dependencies = [
         ("fulfillment", "0002_processor_schedule"),
@@ -19,6 +21,16 @@ class Migration(migrations.Migration):
                 choices=[("processor", "Processor"), ("staff", "Staff"), ("system", "System")],
                 default="staff",
                 max_length=16,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="taskevent",
+            name="task",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="fulfillment.fulfillmenttask",
             ),
         ),
         migrations.AlterField(
