@@ -174,6 +174,8 @@ def _act_on_one(action: str, *, task_id: int, actor, reason: str) -> Fulfillment
     result = tasks_act(action=action, task_ids=[task_id], actor=actor, reason=reason)
     if result.refused:
         raise TaskActionError(result.refused[0].message)
+    if not result.moved:
+        raise TaskActionError("No such task.", code="task_not_found")
     return FulfillmentTask.objects.get(pk=task_id)
 
 

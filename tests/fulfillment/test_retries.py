@@ -554,3 +554,11 @@ def test_the_order_page_and_progress_show_a_held_orders_tasks_as_held(client, st
     ).json()
     assert progress["steps"][0]["status_display"] == "Queued"
     assert process_due(worker="test-worker").claimed == 1
+
+
+def test_a_staff_action_on_a_task_that_does_not_exist_is_refused(staff):
+    with pytest.raises(TaskActionError) as refused:
+        task_skip(task_id=999_999, actor=staff)
+
+    assert (refused.value.code, refused.value.message) == ("task_not_found", "No such task.")
+    assert not TaskEvent.objects.exists()

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -109,6 +110,4 @@ class Command(BaseCommand):
 
 
 def _secret() -> str:
-    from django.conf import settings
-
     return settings.STRIPE_WEBHOOK_SECRET
