@@ -18,7 +18,7 @@ from django.db import connection
 from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
 from core.jobs import drain
-from fulfillment.services import process_due
+from fulfillment.processor import process_due
 from orders.notifications import notifications_send_due
 
 logger = logging.getLogger(__name__)

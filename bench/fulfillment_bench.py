@@ -183,10 +183,18 @@ def reset_tasks(orders, count: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from fulfillment.models import Adapter, FulfillmentTask, ProcessorCounter, StepKind, TaskAttempt
+    from fulfillment.models import (
+        Adapter,
+        FulfillmentTask,
+        ProcessorCounter,
+        StepKind,
+        TaskAttempt,
+        TaskEvent,
+    )
     from orders.models import Order, OrderLine, OrderNotification, OrderStatus, OrderStatusChange
 
-    tables = [TaskAttempt._meta.db_table, FulfillmentTask._meta.db_table]
+    # Rows that point at tasks go first (SQLite checks the foreign keys of a plain DELETE).
+    tables = [TaskEvent._meta.db_table, TaskAttempt._meta.db_table, FulfillmentTask._meta.db_table]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")

@@ -1,7 +1,5 @@
 from django.contrib import admin
 
-from fulfillment.admin import PlanStepInline
-
 from .models import (
     AddOn,
     Campaign,
@@ -9,7 +7,6 @@ from .models import (
     ConfigurationPreset,
     Option,
     OptionGroup,
-    Product,
     QuantityTier,
     SearchEvent,
 )
@@ -37,8 +34,9 @@ class QuantityTierInline(admin.TabularInline):
     extra = 0
 
 
-@admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    """Registered by `backoffice`, which adds the product's fulfillment plan to the page."""
+
     list_display = [
         "title",
         "category",
@@ -53,7 +51,7 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     list_select_related = ["category"]
-    inlines = [OptionGroupInline, AddOnInline, QuantityTierInline, PlanStepInline]
+    inlines = [OptionGroupInline, AddOnInline, QuantityTierInline]
 
 
 class OptionInline(admin.TabularInline):

@@ -3,7 +3,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.money import Money
-from orders.admin import ORDER_PAGE_WARNINGS
 
 from .models import (
     Cart,
@@ -127,6 +126,3 @@ def duplicate_payment_warnings(order) -> list[str]:
         )
         for record in order.duplicate_payments.select_related("session")
     ]
-
-
-ORDER_PAGE_WARNINGS.append(duplicate_payment_warnings)

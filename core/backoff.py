@@ -23,8 +23,3 @@ class RetryPolicy:
     def exhausted(self, attempt: int) -> bool:
         """Attempt number `attempt` was the last one."""
         return attempt >= self.max_attempts
-
-
-def backoff_seconds(*, attempt: int, base: float, cap: float, rng=random.random) -> float:
-    """`RetryPolicy.delay` for a caller that checks its attempt limit itself."""
-    return RetryPolicy(base=base, cap=cap, max_attempts=attempt).delay(attempt, rng=rng)

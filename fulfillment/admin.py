@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 
 from core.admin import ReadOnlyInline
-from core.exceptions import ApplicationError
 
 from .models import AnalyticsSnapshot, FulfillmentTask, PlanStep, TaskAttempt, TaskEvent
-from .services import task_force_complete, task_retry_now, task_skip
+from .selectors import task_status_display
+from .services import tasks_act
+from .transitions import STAFF_TASK_ACTIONS, TASK_ACTIONS
 
 
 class PlanStepInline(admin.TabularInline):
@@ -32,23 +33,36 @@ class AttemptInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = TaskEvent
-    fields = ["created_at", "actor", "action", "from_status", "to_status", "note"]
+    fields = ["created_at", "source", "actor", "action", "from_status", "to_status", "reason"]
 
 
-def _bulk(action, verb):
+@admin.display(description="Status", ordering="status")
+def shown_status(task: FulfillmentTask) -> str:
+    """An order on hold holds its unfinished tasks: say so rather than "Queued"."""
+    return task_status_display(status=task.status, order_status=task.order.status)
+
+
+def _staff_action(action: str):
+    label = TASK_ACTIONS[action].label
+
     def run(modeladmin, request, queryset):
-        done = 0
-        for task in queryset:
-            try:
-                action(task_id=task.pk, actor=request.user, note=f"{verb} from the admin")
-                done += 1
-            except ApplicationError as exc:
-                modeladmin.message_user(request, f"{task}: {exc.message}", messages.WARNING)
-        modeladmin.message_user(request, f"{verb}: {done} task(s).", messages.SUCCESS)
+        result = tasks_act(
+            action=action,
+            task_ids=list(queryset.values_list("pk", flat=True)),
+            actor=request.user,
+            reason=f"{label} from the admin",
+        )
+        for refusal in result.refused:
+            modeladmin.message_user(request, f"{refusal.task}: {refusal.message}", messages.WARNING)
+        if result.moved:
+            done = "; ".join(str(ref) for ref in result.moved)
+            modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
+        else:
+            modeladmin.message_user(request, f"{label}: nothing changed.", messages.WARNING)
 
-    run.short_description = verb
+    run.short_description = label
     run.allowed_permissions = ("change",)
-    run.__name__ = action.__name__
+    run.__name__ = f"task_{action}"
     return run
 
 
@@ -58,7 +72,7 @@ class FulfillmentTaskAdmin(admin.ModelAdmin):
         "order",
         "name",
         "adapter",
-        "status",
+        shown_status,
         "attempts",
         "runs",
         "due_at",
@@ -73,7 +87,7 @@ class FulfillmentTaskAdmin(admin.ModelAdmin):
         "order",
         "order_line",
         "step",
-        "status",
+        shown_status,
         "attempts",
         "runs",
         "locked_by",
@@ -90,11 +104,7 @@ class FulfillmentTaskAdmin(admin.ModelAdmin):
         "due_at",
     ]
     inlines = [AttemptInline, EventInline]
-    actions = [
-        _bulk(task_retry_now, "Retry now"),
-        _bulk(task_skip, "Skip"),
-        _bulk(task_force_complete, "Force-complete"),
-    ]
+    actions = [_staff_action(action) for action in STAFF_TASK_ACTIONS]
 
     def has_add_permission(self, request):
         return False

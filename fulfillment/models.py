@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from core.models import TimeStampedModel
 
@@ -128,18 +129,30 @@ class TaskAttempt(models.Model):
         return f"{self.task_id} run {self.run}: {self.outcome or 'running'}"
 
 
-class TaskEvent(models.Model):
-    """Audit of staff actions on tasks: who did what, and why."""
+class EventSource(models.TextChoices):
+    PROCESSOR = "processor", "Processor"
+    STAFF = "staff", "Staff"
+    SYSTEM = "system", "System"
 
-    task = models.ForeignKey(FulfillmentTask, on_delete=models.CASCADE, related_name="events")
+
+class TaskEvent(models.Model):
+    """Every status change of a task: which action, from and to, by whom (a staff member, or
+    the processor or system as `source`), and why."""
+
+    # Written only by `tasks_move`, for rows it has just updated in the same transaction, two per
+    # task run: no database foreign-key check per row (deleting a task still deletes its events).
+    task = models.ForeignKey(
+        FulfillmentTask, on_delete=models.CASCADE, related_name="events", db_constraint=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    source = models.CharField(max_length=16, choices=EventSource.choices, default=EventSource.STAFF)
     action = models.CharField(max_length=30)
     from_status = models.CharField(max_length=16)
     to_status = models.CharField(max_length=16)
-    note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]

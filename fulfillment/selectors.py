@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderStatus
 
 from .models import FINISHED, FulfillmentTask, ProcessorCounter, TaskStatus
 
@@ -30,7 +30,7 @@ def order_progress(*, order: Order) -> dict:
                 "name": t.name,
                 "kind": t.kind,
                 "status": t.status,
-                "status_display": t.get_status_display(),
+                "status_display": task_status_display(status=t.status, order_status=order.status),
                 "attempts": t.attempts,
                 "started_at": _iso(t.started_at),
                 "finished_at": _iso(t.finished_at),
@@ -118,3 +118,13 @@ def processor_health() -> tuple[bool, list[str], dict]:
     if dead >= settings.FULFILLMENT_HEALTH_MAX_DEAD:
         reasons.append(f"{dead} dead-lettered tasks (limit {settings.FULFILLMENT_HEALTH_MAX_DEAD})")
     return not reasons, reasons, metrics
+
+
+def task_status_display(*, status: str, order_status: str) -> str:
+    """A task's status as staff and clients see it. An order on hold runs none of its tasks, so
+    its unfinished ones show as held; the stored status stays, and releasing the hold resumes
+    each task where it was."""
+    label = TaskStatus(status).label
+    if order_status != OrderStatus.ON_HOLD or status in FINISHED:
+        return label
+    return "Held" if status == TaskStatus.QUEUED else f"Held · {label}"

@@ -3,9 +3,10 @@ import time
 from django.conf import settings
 from django.db import transaction
 
-from orders.signals import order_paid, order_status_changed
+from orders.signals import order_paid, order_released, order_status_changed
 
-from .services import STOPPED_ORDER_STATUSES, tasks_cancel_for_order, tasks_create_for_order
+from .processor import STOPPED_ORDER_STATUSES
+from .services import tasks_cancel_for_order, tasks_create_for_order, tasks_resume_for_order
 
 # A kick runs every due task, so one per process per interval is enough (busy shops pay
 # many orders a second); the schedule and worker loops pick up the rest anyway.
@@ -29,10 +30,20 @@ def _kick():
     async_task("fulfillment.tasks.process_due_tasks", task_name="fulfillment-kick")
 
 
-def stop_fulfillment(sender, order, to_status, **kwargs):
+def stop_fulfillment(sender, order, to_status, actor=None, reason="", **kwargs):
     if to_status in STOPPED_ORDER_STATUSES:
-        tasks_cancel_for_order(order_id=order.pk)
+        label = order.get_status_display().lower()
+        tasks_cancel_for_order(
+            order_id=order.pk,
+            actor=actor,
+            reason=f"Order {label}: {reason}" if reason else f"Order {label}",
+        )
+
+
+def resume_fulfillment(sender, order, actor, reason, retry_failed, **kwargs):
+    tasks_resume_for_order(order_id=order.pk, actor=actor, reason=reason, retry_failed=retry_failed)
 
 
 order_paid.connect(start_fulfillment, dispatch_uid="fulfillment-start")
 order_status_changed.connect(stop_fulfillment, dispatch_uid="fulfillment-stop")
+order_released.connect(resume_fulfillment, dispatch_uid="fulfillment-resume")

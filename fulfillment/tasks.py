@@ -2,7 +2,7 @@
 
 from core.jobs import drain
 
-from .services import process_due
+from .processor import process_due
 
 
 def process_due_tasks() -> int:

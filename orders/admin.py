@@ -4,10 +4,9 @@ from django.template.response import TemplateResponse
 
 from core.admin import ReadOnlyInline
 from core.exceptions import ApplicationError
-from fulfillment.models import FulfillmentTask
-from fulfillment.services import order_put_on_hold, order_release_hold, order_requeue_dead
 
-from .models import Order, OrderLine, OrderStatusChange
+from .models import OrderLine, OrderStatusChange
+from .services import order_put_on_hold, order_release_hold
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -15,37 +14,19 @@ class OrderLineInline(ReadOnlyInline):
     fields = ["title", "description", "target", "quantity", "billing", "total_amount", "currency"]
 
 
-class TaskInline(ReadOnlyInline):
-    model = FulfillmentTask
-    show_change_link = True
-    fields = [
-        "name",
-        "adapter",
-        "status",
-        "attempts",
-        "due_at",
-        "delivered",
-        "remains",
-        "last_error",
-    ]
-
-
 class HistoryInline(ReadOnlyInline):
     model = OrderStatusChange
     fields = ["created_at", "from_status", "to_status", "source", "actor", "reason"]
-
-
-# Callables (order -> list of texts) that apps above orders register to warn staff on an
-# order's page; orders cannot import them.
-ORDER_PAGE_WARNINGS: list = []
 
 
 class HoldForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-@admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    """Orders and their staff operations. Registered by `backoffice`, which adds the order's
+    fulfillment tasks to the page."""
+
     list_display = [
         "number",
         "email",
@@ -74,8 +55,8 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_reference",
         "checkout_token",
     ]
-    inlines = [OrderLineInline, TaskInline, HistoryInline]
-    actions = ["requeue_dead_letters", "put_on_hold", "release_hold"]
+    inlines = [OrderLineInline, HistoryInline]
+    actions = ["put_on_hold", "release_hold", "release_hold_skipping_failed"]
 
     def has_add_permission(self, request):
         return False
@@ -83,47 +64,44 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        order = self.get_object(request, object_id) if request.method == "GET" else None
-        for warnings in ORDER_PAGE_WARNINGS if order else ():
-            for text in warnings(order):
-                self.message_user(request, text, messages.WARNING)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.action(description="Re-queue dead-lettered tasks", permissions=["change"])
-    def requeue_dead_letters(self, request, queryset):
-        total = 0
-        for order in queryset:
-            try:
-                total += order_requeue_dead(order_id=order.pk, actor=request.user)
-            except ApplicationError as exc:
-                self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
-        self.message_user(request, f"Re-queued {total} task(s).", messages.SUCCESS)
-
-    @admin.action(description="Release the hold", permissions=["change"])
+    @admin.action(description="Release the hold (failed steps run again)", permissions=["change"])
     def release_hold(self, request, queryset):
+        self._release(request, queryset, retry_failed=True)
+
+    @admin.action(description="Release the hold (failed steps skipped)", permissions=["change"])
+    def release_hold_skipping_failed(self, request, queryset):
+        self._release(request, queryset, retry_failed=False)
+
+    def _release(self, request, queryset, *, retry_failed: bool):
         for order in queryset:
             try:
-                order_release_hold(order_id=order.pk, actor=request.user)
+                order = order_release_hold(
+                    order_id=order.pk, actor=request.user, retry_failed=retry_failed
+                )
             except ApplicationError as exc:
-                self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+                self.message_user(request, f"{order.number}: {exc.message}", messages.WARNING)
             else:
-                self.message_user(request, f"{order.number} resumed.", messages.SUCCESS)
+                now = order.get_status_display().lower()
+                self.message_user(
+                    request, f"{order.number}: hold released, now {now}.", messages.SUCCESS
+                )
 
     @admin.action(description="Put on hold (with a reason)", permissions=["change"])
     def put_on_hold(self, request, queryset):
         form = HoldForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            done = 0
+            done = []
             for order in queryset:
                 try:
                     order_put_on_hold(
                         order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
                     )
-                    done += 1
                 except ApplicationError as exc:
-                    self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
-            self.message_user(request, f"Put {done} order(s) on hold.", messages.SUCCESS)
+                    self.message_user(request, f"{order.number}: {exc.message}", messages.WARNING)
+                else:
+                    done.append(order.number)
+            if done:
+                self.message_user(request, f"On hold: {', '.join(done)}.", messages.SUCCESS)
             return None
         return TemplateResponse(
             request,

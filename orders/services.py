@@ -13,10 +13,10 @@ from django.utils import timezone
 from catalog.pricing import CartPricing, PriceBreakdown
 from core.sequences import sequence_next
 
-from .exceptions import InvalidTransition
+from .exceptions import InvalidTransition, ReasonRequired
 from .models import Order, OrderLine, OrderNumberSequence, OrderStatus, OrderStatusChange
 from .notifications import notification_queue
-from .signals import order_paid, order_status_changed
+from .signals import order_paid, order_released, order_status_changed
 from .transitions import can_transition
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,13 @@ def _move(order: Order, to_status: str, *, source: str, reason: str, actor=None,
     order.save(update_fields=["status", "updated_at", *also])
     notification_queue(order=order, to_status=to_status)
     order_status_changed.send(
-        sender=Order, order=order, from_status=from_status, to_status=to_status
+        sender=Order,
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        source=source,
+        actor=actor,
+        reason=reason,
     )
     OrderStatusChange.objects.create(
         order=order,
@@ -132,6 +138,38 @@ def _move(order: Order, to_status: str, *, source: str, reason: str, actor=None,
         reason=reason,
         actor=actor,
     )
+
+
+@transaction.atomic
+def order_put_on_hold(*, order_id: int, actor, reason: str) -> Order:
+    """Staff pause an order: nothing of it runs, and no task action applies, until released."""
+    if not reason.strip():
+        raise ReasonRequired("Give a reason for putting the order on hold.")
+    return order_transition(
+        order_id=order_id, to_status=OrderStatus.ON_HOLD, source="staff", actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def order_release_hold(
+    *, order_id: int, actor, reason: str = "", retry_failed: bool = True
+) -> Order:
+    """The only way out of on hold but cancelling: the order goes back to processing and its
+    work resumes (`order_released`); work that failed runs again, or with `retry_failed=False`
+    is skipped."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status != OrderStatus.ON_HOLD:
+        raise InvalidTransition(
+            f"Order {order.number} is {order.get_status_display().lower()}, not on hold.",
+            code="not_on_hold",
+        )
+    reason = reason or ("Hold released" if retry_failed else "Hold released; failed steps skipped")
+    _move(order, OrderStatus.PROCESSING, source="staff", reason=reason, actor=actor)
+    order_released.send(
+        sender=Order, order=order, actor=actor, reason=reason, retry_failed=retry_failed
+    )
+    order.refresh_from_db(fields=["status", "updated_at"])  # receivers may have moved it on
+    return order
 
 
 class PaymentApplied(NamedTuple):

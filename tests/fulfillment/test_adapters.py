@@ -15,7 +15,7 @@ from fulfillment.adapters import PermanentError, RetryableError, StepContext
 from fulfillment.adapters.provider_panel import PanelError, ProviderPanelClient, UnknownOutcome
 from fulfillment.adapters.simple import SandboxAdapter
 from fulfillment.models import AnalyticsSnapshot, FulfillmentTask, TaskAttempt
-from fulfillment.services import process_due
+from fulfillment.processor import process_due
 
 from .factories import paid_order, product_with_plan
 

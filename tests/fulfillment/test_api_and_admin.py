@@ -2,10 +2,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentTask, ProcessorCounter, TaskEvent
-from fulfillment.services import process_due
+from fulfillment.processor import orders_sync, process_due
 
 from .factories import paid_order, product_with_plan
 
@@ -137,7 +138,7 @@ def test_staff_complete_a_manual_step_in_the_admin_and_the_order_completes(clien
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == "completed"
-    event = TaskEvent.objects.get(task=task)
+    event = TaskEvent.objects.get(task=task, source="staff")
     assert (event.actor, event.action, event.from_status, event.to_status) == (
         staff,
         "force_complete",
@@ -146,28 +147,37 @@ def test_staff_complete_a_manual_step_in_the_admin_and_the_order_completes(clien
     )
 
 
-def test_staff_retry_skip_and_requeue_from_the_admin(client, staff):
+def test_staff_release_a_dead_letter_then_skip_and_retry_from_the_admin(client, staff):
     order = paid_order(client, product_with_plan(SANDBOX, MANUAL))
     delivery, review = order.tasks.order_by("position")
     FulfillmentTask.objects.filter(pk=delivery.pk).update(status="dead", last_error="boom")
-    from fulfillment.services import orders_sync
 
     orders_sync(order_ids={order.pk})
     order.refresh_from_db()
     assert order.status == "on_hold"
     client.force_login(staff)
-    _admin_action(client, "/admin/orders/order/", "requeue_dead_letters", [order.pk])
+    _admin_action(client, "/admin/orders/order/", "release_hold", [order.pk])
     order.refresh_from_db()
     delivery.refresh_from_db()
     assert order.status == "processing" and delivery.status == "queued"
     assert order.history.last().actor == staff
     _admin_action(client, "/admin/fulfillment/fulfillmenttask/", "task_skip", [review.pk])
-    _admin_action(
+    refused = _admin_action(
         client, "/admin/fulfillment/fulfillmenttask/", "task_retry_now", [review.pk]
-    )  # skipped: refused
+    )
     review.refresh_from_db()
     assert review.status == "skipped"
-    assert list(TaskEvent.objects.values_list("action", flat=True)) == ["retry_now", "skip"]
+    assert [(m.level_tag, str(m)) for m in get_messages(refused.wsgi_request)] == [
+        (
+            "warning",
+            f"{order.number} · Review: Cannot retry now “Review” of {order.number}: it is skipped.",
+        ),
+        ("warning", "Retry now: nothing changed."),
+    ]
+    assert list(TaskEvent.objects.filter(source="staff").values_list("action", flat=True)) == [
+        "requeue_dead",
+        "skip",
+    ]
 
 
 def test_staff_put_an_order_on_hold_with_a_reason(client, staff):

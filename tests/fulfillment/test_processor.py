@@ -3,9 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.backoff import backoff_seconds
 from fulfillment.models import AnalyticsSnapshot, FulfillmentTask, TaskAttempt
-from fulfillment.services import process_due, tasks_claim_due
+from fulfillment.processor import Ran, process_due, tasks_claim_due, tasks_record
 
 from .factories import paid_order, product_with_plan
 
@@ -108,18 +107,10 @@ def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(client, settings)
     stale = tasks_claim_due(worker="slow", limit=10)
     later = timezone.now() + timedelta(seconds=settings.FULFILLMENT_LEASE_SECONDS + 1)
     tasks_claim_due(worker="fast", limit=10, now=later)
-    from fulfillment.services import Ran, _record
 
-    result = _record("slow", [Ran(stale[0], 0, 1.0)])
+    result = tasks_record("slow", [Ran(stale[0], 0, 1.0)])
     assert result.lost == 1
     assert order.tasks.get().locked_by == "fast"
-
-
-def test_backoff_grows_exponentially_with_jitter_and_a_cap():
-    low = [backoff_seconds(attempt=n, base=10, cap=300, rng=lambda: 0.0) for n in range(1, 8)]
-    high = [backoff_seconds(attempt=n, base=10, cap=300, rng=lambda: 1.0) for n in range(1, 8)]
-    assert low == [5, 10, 20, 40, 80, 150, 150]
-    assert high == [10, 20, 40, 80, 160, 300, 300]
 
 
 def test_steps_left_when_half_the_lease_is_gone_are_handed_back_unrun(client, settings):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from fulfillment.models import FulfillmentTask
-from fulfillment.services import process_due
+from fulfillment.processor import process_due
 
 from .factories import paid_order, product_with_plan
 

@@ -14,19 +14,17 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from fulfillment.models import AnalyticsSnapshot, FulfillmentTask, TaskEvent, TaskStatus
+from fulfillment.processor import process_due
 from fulfillment.services import (
     TaskActionError,
-    order_put_on_hold,
-    order_requeue_dead,
-    process_due,
     task_force_complete,
     task_retry_now,
     task_skip,
 )
-from fulfillment.transitions import COMPLETABLE, RETRYABLE, SKIPPABLE
-from orders.exceptions import InvalidTransition
+from fulfillment.transitions import STAFF_TASK_ACTIONS, TASK_ACTIONS
+from orders.exceptions import InvalidTransition, ReasonRequired
 from orders.models import Order, OrderStatus
-from orders.services import order_transition
+from orders.services import order_put_on_hold, order_release_hold, order_transition
 from orders.transitions import ORDER_TRANSITIONS
 
 from .factories import paid_order, product_with_plan
@@ -119,18 +117,18 @@ def dead_lettered(client, fake_panel, **step):
     return order, task
 
 
-def assert_requeued_by(staff, order, task, note):
-    event = task.events.get()
-    assert (event.actor, event.action, event.from_status, event.to_status, event.note) == (
+def assert_requeued_by(staff, order, task, reason):
+    event = task.events.get(source="staff")
+    assert (event.actor, event.action, event.from_status, event.to_status, event.reason) == (
         staff,
-        "retry_now",
+        "requeue_dead",
         "dead",
         "queued",
-        note,
+        reason,
     )
     back = order.history.get(from_status="on_hold")
     assert (back.to_status, back.source, back.actor) == ("processing", "staff", staff)
-    assert back.reason == f"Retry now: {task.name}"
+    assert back.reason == reason
     task.refresh_from_db()
     assert (task.status, task.attempts) == ("queued", 0)
 
@@ -175,12 +173,15 @@ def test_a_failing_step_backs_off_then_is_dead_lettered_and_the_order_held(
     assert len(fake_panel.calls("add")) == 4
 
 
-def test_staff_requeue_a_dead_letter_and_the_order_completes(client, fake_panel, clock, staff):
+def test_releasing_the_hold_requeues_a_dead_letter_and_the_order_completes(
+    client, fake_panel, clock, staff
+):
     order, task = dead_lettered(client, fake_panel)
 
-    assert order_requeue_dead(order_id=order.pk, actor=staff, note="The panel is back up") == 1
+    released = order_release_hold(order_id=order.pk, actor=staff, reason="The panel is back up")
 
-    assert_requeued_by(staff, order, task, note="The panel is back up")
+    assert released.status == "active"  # the step had run before: delivery is under way
+    assert_requeued_by(staff, order, task, reason="The panel is back up")
     run_until_settled(clock)
     task.refresh_from_db()
     order.refresh_from_db()
@@ -193,7 +194,7 @@ def test_staff_requeue_a_dead_letter_and_the_order_completes(client, fake_panel,
         ("", "pending"),
         ("pending", "processing"),
         ("processing", "on_hold"),  # its only attempt failed
-        ("on_hold", "processing"),  # staff re-queued it…
+        ("on_hold", "processing"),  # staff released the hold, which re-queued it…
         ("processing", "active"),  # …and the step had run before, so delivery is under way
         ("active", "completed"),
     ]
@@ -201,37 +202,41 @@ def test_staff_requeue_a_dead_letter_and_the_order_completes(client, fake_panel,
     assert list(fake_panel.orders) == [23501]
 
 
-def test_staff_requeue_dead_letters_from_the_order_admin(client, fake_panel, clock, staff):
+def test_staff_release_the_hold_from_the_order_admin_and_dead_letters_run_again(
+    client, fake_panel, clock, staff
+):
     order, task = dead_lettered(client, fake_panel)
     client.force_login(staff)
 
     response = client.post(
         "/admin/orders/order/",
-        {"action": "requeue_dead_letters", "_selected_action": [order.pk]},
+        {"action": "release_hold", "_selected_action": [order.pk]},
         follow=True,
     )
 
     assert response.status_code == 200
-    assert "Re-queued 1 task(s)." in [str(m) for m in get_messages(response.wsgi_request)]
-    assert_requeued_by(staff, order, task, note="Re-queued dead letter")
+    assert [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)] == [
+        ("success", f"{order.number}: hold released, now active.")
+    ]
+    assert_requeued_by(staff, order, task, reason="Hold released")
     run_until_settled(clock)
     order.refresh_from_db()
     assert order.status == "completed"
 
 
-def test_staff_who_may_only_view_orders_cannot_requeue_from_the_admin(client, fake_panel):
+def test_staff_who_may_only_view_orders_cannot_release_from_the_admin(client, fake_panel):
     order, task = dead_lettered(client, fake_panel)
     client.force_login(make_staff("viewer", "view_order"))
 
     client.post(
         "/admin/orders/order/",
-        {"action": "requeue_dead_letters", "_selected_action": [order.pk]},
+        {"action": "release_hold", "_selected_action": [order.pk]},
     )
 
     task.refresh_from_db()
     order.refresh_from_db()
     assert (task.status, order.status) == ("dead", "on_hold")
-    assert not TaskEvent.objects.exists()
+    assert not TaskEvent.objects.filter(source="staff").exists()
 
 
 def test_a_permanent_error_is_dead_lettered_at_once(client, fake_panel, clock):
@@ -282,13 +287,13 @@ def test_a_manual_step_waits_for_staff_then_the_order_completes(client, clock, s
     assert order.status == "active"
     assert run_at(clock, timezone.now() + timedelta(days=3)).claimed == 0  # it waits for people
 
-    task_force_complete(task_id=task.pk, actor=staff, note="Checked: public")
+    task_force_complete(task_id=task.pk, actor=staff, reason="Checked: public")
 
     task.refresh_from_db()
     order.refresh_from_db()
     assert (task.status, task.last_error) == ("succeeded", "")
-    event = task.events.get()
-    assert (event.actor, event.action, event.from_status, event.to_status, event.note) == (
+    event = task.events.get(source="staff")
+    assert (event.actor, event.action, event.from_status, event.to_status, event.reason) == (
         staff,
         "force_complete",
         "waiting_staff",
@@ -299,15 +304,24 @@ def test_a_manual_step_waits_for_staff_then_the_order_completes(client, clock, s
     assert order.history.last().reason == "All steps done"
 
 
-def test_staff_skip_a_dead_letter_and_the_order_completes(client, fake_panel, staff):
+def test_releasing_the_hold_can_skip_a_dead_letter_and_the_order_completes(
+    client, fake_panel, staff
+):
     order, task = dead_lettered(client, fake_panel)
 
-    task_skip(task_id=task.pk, actor=staff, note="Client no longer wants it")
+    order_release_hold(
+        order_id=order.pk, actor=staff, reason="Client no longer wants it", retry_failed=False
+    )
 
     task.refresh_from_db()
     order.refresh_from_db()
     assert task.status == "skipped"
-    assert task.events.get().action == "skip"
+    event = task.events.get(source="staff")
+    assert (event.action, event.actor, event.reason) == (
+        "skip_dead",
+        staff,
+        "Client no longer wants it",
+    )
     assert order.status == "completed"
     assert history(order)[-2:] == [("on_hold", "processing"), ("processing", "completed")]
     assert order.history.get(from_status="on_hold").actor == staff
@@ -329,10 +343,10 @@ def test_staff_put_an_order_on_hold_with_a_reason(client, staff):
     )
 
 
+SERVICES = {"retry_now": task_retry_now, "skip": task_skip, "force_complete": task_force_complete}
 STAFF_ACTIONS = {
-    "retry_now": (task_retry_now, RETRYABLE, "queued"),
-    "skip": (task_skip, SKIPPABLE, "skipped"),
-    "force_complete": (task_force_complete, COMPLETABLE, "succeeded"),
+    name: (SERVICES[name], TASK_ACTIONS[name].from_statuses, TASK_ACTIONS[name].to_status)
+    for name in STAFF_TASK_ACTIONS
 }
 ALLOWED = [(a, s) for a, (_, ok, _) in STAFF_ACTIONS.items() for s in TaskStatus.values if s in ok]
 REFUSED = [
@@ -352,17 +366,19 @@ def test_every_allowed_staff_action_is_done_and_audited(client, staff, action, s
     task = task_in(client, status)
     service, _, result = STAFF_ACTIONS[action]
 
-    service(task_id=task.pk, actor=staff, note="By hand")
+    service(task_id=task.pk, actor=staff, reason="By hand")
 
     task.refresh_from_db()
     assert (task.status, task.locked_by, task.lease_expires_at) == (result, "", None)
     event = task.events.get()
-    assert (event.actor, event.action, event.from_status, event.to_status) == (
+    assert (event.actor, event.source, event.action, event.from_status, event.to_status) == (
         staff,
+        "staff",
         action,
         status,
         result,
     )
+    assert event.reason == "By hand"
 
 
 @pytest.mark.parametrize(("action", "status"), REFUSED, ids=[f"{a}-from-{s}" for a, s in REFUSED])
@@ -372,7 +388,7 @@ def test_every_refused_staff_action_raises_and_changes_nothing(client, staff, ac
     service, _, _ = STAFF_ACTIONS[action]
 
     with pytest.raises(TaskActionError):
-        service(task_id=task.pk, actor=staff, note="By hand")
+        service(task_id=task.pk, actor=staff, reason="By hand")
 
     after = FulfillmentTask.objects.get(pk=task.pk)
     assert (after.status, after.due_at, after.attempts, after.updated_at) == (
@@ -407,17 +423,18 @@ def test_an_order_cannot_be_put_on_hold_from_a_status_the_graph_forbids(client, 
 def test_putting_an_order_on_hold_needs_a_reason(client, staff):
     order = paid_order(client, product_with_plan())
 
-    with pytest.raises(TaskActionError):
+    with pytest.raises(ReasonRequired):
         order_put_on_hold(order_id=order.pk, actor=staff, reason="  ")
 
     order.refresh_from_db()
     assert order.status == "processing"
 
 
-def test_requeue_on_an_order_without_dead_letters_does_nothing(client, staff):
+def test_releasing_an_order_that_is_not_on_hold_is_refused(client, staff):
     order = paid_order(client, product_with_plan())
 
-    assert order_requeue_dead(order_id=order.pk, actor=staff) == 0
+    with pytest.raises(InvalidTransition, match="is processing, not on hold"):
+        order_release_hold(order_id=order.pk, actor=staff)
 
     order.refresh_from_db()
     assert order.status == "processing"
@@ -430,8 +447,16 @@ def test_dead_letters_of_a_cancelled_order_cannot_be_requeued(client, fake_panel
 
     task.refresh_from_db()
     assert task.status == "cancelled"  # cancelling the order stopped its tasks
-    assert order_requeue_dead(order_id=order.pk, actor=staff) == 0
-    with pytest.raises(TaskActionError):
+    cancelled = task.events.get(action="cancel")
+    assert (cancelled.source, cancelled.actor, cancelled.from_status, cancelled.reason) == (
+        "system",
+        staff,
+        "dead",
+        "Order cancelled",
+    )
+    with pytest.raises(InvalidTransition):
+        order_release_hold(order_id=order.pk, actor=staff)
+    with pytest.raises(TaskActionError, match="is cancelled; its tasks cannot run again"):
         task_retry_now(task_id=task.pk, actor=staff)
     assert process_due(worker="test-worker").claimed == 0
     assert len(fake_panel.calls("add")) == 1
@@ -446,3 +471,94 @@ def test_a_cancelled_order_is_not_delivered(client, fake_panel, staff):
     assert fake_panel.calls("add") == []
     order.refresh_from_db()
     assert order.status == "cancelled"
+
+
+# An order on hold ----------------------------------------------------------------------------
+
+HELD_ALLOWED = [(a, s) for a, s in ALLOWED if s != "running"]  # a held order runs nothing
+
+
+def held_task(client, staff, status: str) -> FulfillmentTask:
+    """A paid order's only task in `status`, the order put on hold by staff."""
+    task = task_in(client, status)
+    order_put_on_hold(order_id=task.order_id, actor=staff, reason="Client asked to pause")
+    return task
+
+
+@pytest.mark.parametrize(
+    ("action", "status"), HELD_ALLOWED, ids=[f"{a}-from-{s}" for a, s in HELD_ALLOWED]
+)
+def test_every_task_action_on_an_order_on_hold_is_refused_until_the_hold_is_released(
+    client, staff, action, status
+):
+    task = held_task(client, staff, status)
+    history_before = history(task.order)
+    service, _, _ = STAFF_ACTIONS[action]
+
+    with pytest.raises(TaskActionError) as refused:
+        service(task_id=task.pk, actor=staff, reason="By hand")
+
+    assert refused.value.message == (
+        f"Order {task.order.number} is on hold: release the hold first."
+    )
+    after = FulfillmentTask.objects.get(pk=task.pk)
+    assert (after.status, after.updated_at) == (status, task.updated_at)
+    assert not TaskEvent.objects.exists()
+    task.order.refresh_from_db()
+    assert task.order.status == "on_hold"
+    assert history(task.order) == history_before
+
+
+def test_retry_now_in_the_admin_on_a_held_order_says_to_release_the_hold(client, staff):
+    """Staff press "Retry now" on a held order's task: nothing happens and they are told why;
+    the task list shows the task as held, not queued."""
+    task = held_task(client, staff, "queued")
+    order = task.order
+    client.force_login(make_staff("admin", "view_fulfillmenttask", "change_fulfillmenttask"))
+
+    listing = client.get("/admin/fulfillment/fulfillmenttask/")
+    assert '<td class="field-shown_status">Held</td>' in listing.content.decode()
+    response = client.post(
+        "/admin/fulfillment/fulfillmenttask/",
+        {"action": "task_retry_now", "_selected_action": [task.pk]},
+        follow=True,
+    )
+
+    assert [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)] == [
+        (
+            "warning",
+            f"{order.number} · No-op: Order {order.number} is on hold: release the hold first.",
+        ),
+        ("warning", "Retry now: nothing changed."),
+    ]
+    assert process_due(worker="test-worker").claimed == 0
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+    assert not TaskEvent.objects.exists()
+
+
+def test_the_order_page_and_progress_show_a_held_orders_tasks_as_held(client, staff):
+    task = held_task(client, staff, "queued")
+    client.force_login(make_staff("admin", "view_order", "change_order", "view_fulfillmenttask"))
+
+    page = client.get(f"/admin/orders/order/{task.order_id}/change/").content.decode()
+    progress = client.get(
+        f"/api/v1/orders/{task.order.number}/progress", HTTP_X_API_KEY="dev-checkout-key"
+    ).json()
+
+    assert "Held" in page and "Queued" not in page
+    assert [(s["status"], s["status_display"]) for s in progress["steps"]] == [("queued", "Held")]
+    order_release_hold(order_id=task.order_id, actor=staff)
+    progress = client.get(
+        f"/api/v1/orders/{task.order.number}/progress", HTTP_X_API_KEY="dev-checkout-key"
+    ).json()
+    assert progress["steps"][0]["status_display"] == "Queued"
+    assert process_due(worker="test-worker").claimed == 1
+
+
+def test_a_staff_action_on_a_task_that_does_not_exist_is_refused(staff):
+    with pytest.raises(TaskActionError) as refused:
+        task_skip(task_id=999_999, actor=staff)
+
+    assert (refused.value.code, refused.value.message) == ("task_not_found", "No such task.")
+    assert not TaskEvent.objects.exists()

@@ -21,9 +21,9 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from fulfillment import services
+from fulfillment import processor
 from fulfillment.models import FulfillmentTask, TaskAttempt
-from fulfillment.services import process_due
+from fulfillment.processor import process_due
 from orders.models import Order
 
 from .factories import paid_order, product_with_plan
@@ -90,7 +90,8 @@ def workers_waiting_for_a_lock(cursor) -> int:
     cursor.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
-        ["%SKIP LOCKED%"],
+        # The claim; pg_stat_activity may cut a long query before its SKIP LOCKED.
+        [f'SELECT "{FulfillmentTask._meta.db_table}".%'],
     )
     return cursor.fetchone()[0]
 
@@ -209,7 +210,7 @@ def at_once(fn, items):
 def test_an_order_whose_last_tasks_finish_in_two_workers_at_once_completes(client, monkeypatch):
     order = paid_order(client, product_with_plan(NOOP, NOOP))
     both_recorded = threading.Barrier(2)
-    real_sync = services.orders_sync
+    real_sync = processor.orders_sync
 
     def sync_when_both_workers_have_recorded(*, order_ids):
         # Unless recording locks the order (one worker then waits for the other's commit),
@@ -218,7 +219,7 @@ def test_an_order_whose_last_tasks_finish_in_two_workers_at_once_completes(clien
             both_recorded.wait(timeout=1)
         real_sync(order_ids=order_ids)
 
-    monkeypatch.setattr(services, "orders_sync", sync_when_both_workers_have_recorded)
+    monkeypatch.setattr(processor, "orders_sync", sync_when_both_workers_have_recorded)
 
     results = at_once(lambda name: process_due(worker=name, limit=1), ["a", "b"])
 

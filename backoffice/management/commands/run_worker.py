@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.queues import QUEUES, run_queues
-from fulfillment.services import worker_name
+from fulfillment.processor import worker_name
 
 
 def queue_names(value: str) -> list[str]:

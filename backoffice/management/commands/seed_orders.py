@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,9 +10,10 @@ from checkout.gateways.local import LocalGateway, session_object
 from checkout.models import Cart
 from checkout.services import cart_add, checkout_submit, session_open_at_gateway
 from checkout.webhooks import webhook_ingest, webhooks_apply_due
-from fulfillment.services import order_put_on_hold, process_due, task_force_complete
+from fulfillment.processor import process_due
+from fulfillment.services import task_force_complete
 from orders.models import Order, OrderStatus
-from orders.services import order_transition
+from orders.services import order_put_on_hold, order_transition
 
 # (service, account to grow, status to leave the order in)
 DEMO_ORDERS = [
@@ -105,10 +107,8 @@ class Command(BaseCommand):
         process_due(worker="seed-demo")  # sandbox delivery starts: the order is active
         if status == OrderStatus.COMPLETED:
             for task in order.tasks.exclude(status="succeeded"):
-                task_force_complete(task_id=task.pk, actor=staff, note="Delivered (demo)")
+                task_force_complete(task_id=task.pk, actor=staff, reason="Delivered (demo)")
 
 
 def _secret() -> str:
-    from django.conf import settings
-
     return settings.STRIPE_WEBHOOK_SECRET
