@@ -463,6 +463,19 @@ def _claim(model, *, pk: int | None):
     return model.objects.get(pk=ids[0]) if ids else None
 
 
+def _attempt_due(model, attempt, *, pk: int | None, limit: int) -> int:
+    """Claim due rows of `model` one by one (just `pk`, if given) and `attempt` each; returns
+    the attempts made."""
+    made = 0
+    for _ in range(1 if pk is not None else limit):
+        row = _claim(model, pk=pk)
+        if row is None:
+            break
+        attempt(row)
+        made += 1
+    return made
+
+
 # Second payments (an order paid through two sessions) --------------------------------------
 
 
@@ -510,14 +523,7 @@ def duplicate_payments_refund_due(*, pk: int | None = None, limit: int = 20) -> 
     The idempotency key follows from the payment intent, so a retry after an unknown
     outcome (timeout, 5xx, a worker that died) can never refund twice.
     """
-    attempts = 0
-    for _ in range(1 if pk is not None else limit):
-        record = _claim(DuplicatePayment, pk=pk)
-        if record is None:
-            break
-        attempts += 1
-        _duplicate_refund(record)
-    return attempts
+    return _attempt_due(DuplicatePayment, _duplicate_refund, pk=pk, limit=limit)
 
 
 def _duplicate_refund(record: DuplicatePayment) -> None:
@@ -590,24 +596,21 @@ def refund_lookup_record(*, event_id: str, charge: dict) -> None:
 def refund_lookups_due(*, pk: int | None = None, limit: int = 20) -> int:
     """Ask the gateway which invoice each refunded payment paid (outside any transaction),
     then apply the refund in a short transaction; lookups made."""
-    attempts = 0
-    for _ in range(1 if pk is not None else limit):
-        lookup = _claim(RefundLookup, pk=pk)
-        if lookup is None:
-            break
-        attempts += 1
-        try:
-            provider_invoice = get_gateway().invoice_for_payment(lookup.charge["payment_intent"])
-        except GatewayError as exc:
-            retry = not FOLLOW_UP_RETRY.exhausted(lookup.attempts)
-            RefundLookup.objects.filter(pk=lookup.pk).update(
-                next_attempt_at=_retry_at(lookup.attempts) if retry else None,
-                last_error=f"Attempt {lookup.attempts}: {exc.message}"[:500],
-                updated_at=timezone.now(),
-            )
-            continue
-        _refund_lookup_finish(lookup.pk, provider_invoice)
-    return attempts
+    return _attempt_due(RefundLookup, _refund_lookup, pk=pk, limit=limit)
+
+
+def _refund_lookup(lookup: RefundLookup) -> None:
+    try:
+        provider_invoice = get_gateway().invoice_for_payment(lookup.charge["payment_intent"])
+    except GatewayError as exc:
+        retry = not FOLLOW_UP_RETRY.exhausted(lookup.attempts)
+        RefundLookup.objects.filter(pk=lookup.pk).update(
+            next_attempt_at=_retry_at(lookup.attempts) if retry else None,
+            last_error=f"Attempt {lookup.attempts}: {exc.message}"[:500],
+            updated_at=timezone.now(),
+        )
+        return
+    _refund_lookup_finish(lookup.pk, provider_invoice)
 
 
 @transaction.atomic(durable=True)
