@@ -2,6 +2,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django_q.tasks import async_task
 
 from orders.signals import order_paid, order_released, order_status_changed
 
@@ -25,8 +26,6 @@ def _kick():
     if now - _last_kick[0] < KICK_INTERVAL_SECONDS:
         return
     _last_kick[0] = now
-    from django_q.tasks import async_task
-
     async_task("fulfillment.tasks.process_due_tasks", task_name="fulfillment-kick")
 
 
