@@ -91,6 +91,7 @@ class FulfillmentTaskAdmin(admin.ModelAdmin):
         "attempts",
         "runs",
         "locked_by",
+        "interrupted",
         "lease_expires_at",
         "started_at",
         "finished_at",

@@ -88,6 +88,11 @@ class FulfillmentTask(TimeStampedModel):
     )
     runs = models.PositiveIntegerField(default=0)
     locked_by = models.CharField(max_length=100, blank=True)
+    interrupted = models.BooleanField(
+        default=False,
+        help_text="The last run was lost (its worker stopped or its lease ran out) before it "
+        "recorded what it did; cleared when a run records its outcome or staff retry it now.",
+    )
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

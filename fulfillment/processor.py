@@ -85,16 +85,17 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
                     claim,
                     reason=f"Claimed by {worker}",
                 ),
+                # The lost run may have sent something: its successor's adapter is told so.
                 Change(
                     "reclaim",
                     [task.pk for task in abandoned if task not in exhausted],
-                    claim,
+                    {**claim, "interrupted": True},
                     reason=f"The previous worker's lease expired; claimed by {worker}",
                 ),
                 Change(
                     "lease_expired",
                     [task.pk for task in exhausted],
-                    {"last_error": LOST_ON_LAST_ATTEMPT},
+                    {"last_error": LOST_ON_LAST_ATTEMPT, "interrupted": True},
                     reason=LOST_ON_LAST_ATTEMPT,
                 ),
             ],
@@ -107,6 +108,7 @@ def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTas
     # What the UPDATE wrote, on the loaded rows.
     for task in tasks:
         if task.pk in claimed:
+            task.interrupted = task.interrupted or task.status == TaskStatus.RUNNING
             task.status, task.locked_by, task.lease_expires_at = TaskStatus.RUNNING, worker, lease
             task.started_at = task.started_at or now
             task.runs, task.attempts, task.updated_at = task.runs + 1, task.attempts + 1, now
@@ -190,6 +192,7 @@ def _context(task: FulfillmentTask) -> StepContext:
         delivered=task.delivered,
         remains=task.remains,
         start_count=task.start_count,
+        interrupted=task.interrupted,
     )
 
 
@@ -229,6 +232,7 @@ _RUN_FIELDS = [
     "quantity",
     "delivered",
     "remains",
+    "interrupted",
 ]
 
 
@@ -277,7 +281,9 @@ def tasks_record(worker: str, ran: list[Ran]) -> BatchResult:
                     duration_ms=r.duration_ms,
                 )
             )
-        changes.append(Change("succeed", plain_done, {"attempts": 0, "last_error": ""}))
+        changes.append(
+            Change("succeed", plain_done, {"attempts": 0, "last_error": "", "interrupted": False})
+        )
         tasks_move(changes, locked=dict.fromkeys(mine, TaskStatus.RUNNING), now=now)
         TaskAttempt.objects.bulk_create(attempts)
         orders_sync(order_ids=result.orders)
@@ -299,7 +305,8 @@ def _apply(task: FulfillmentTask, r: Ran, now, result: BatchResult) -> str:
         task.due_at = now
         task.attempts = max(task.attempts - 1, 0)
         result.released += 1
-        return "hand_back"
+        return "hand_back"  # unrun: a lost run before it stays unresolved
+    task.interrupted = False  # this run's outcome is known
     if outcome is not None:
         for name, value in outcome.progress.items():
             setattr(task, name, value)

@@ -98,9 +98,12 @@ def _fresh_start(now) -> dict:
     return {"due_at": now, "attempts": 0}
 
 
-# Fields a staff action writes besides what its target status implies.
+# Fields a staff action writes besides what its target status implies. Only "Retry now" clears
+# the lost-run marker: it is the one explicit word that a step whose previous run was lost may
+# send its first call again (a provider `add`); re-queued by a hold release, such a step asks
+# staff first.
 _ACTION_FIELDS = {
-    "retry_now": _fresh_start,
+    "retry_now": lambda now: {**_fresh_start(now), "interrupted": False},
     "requeue_dead": _fresh_start,
     "force_complete": lambda now: {"last_error": ""},
 }

@@ -21,6 +21,9 @@ class StepContext:
     delivered: int | None = None
     remains: int | None = None
     start_count: int | None = None
+    # The previous run was lost mid-step (worker stopped, lease ran out): whatever it sent to an
+    # outside service may or may not have been acted on.
+    interrupted: bool = False
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,25 @@ def _int(value) -> int | None:
         return None
 
 
+INTERRUPTED = (
+    "The previous run stopped during its call to the provider (its worker stopped or its lease "
+    "ran out before the answer was recorded)."
+)
+
+
+def _look_on_the_panel(cause: str, service, quantity: int, context: StepContext) -> str:
+    return (
+        f"{cause} The panel may have placed this order, so it was not sent again. Look on the "
+        f"panel for service {service}, quantity {quantity}, link {context.target}: if it is "
+        "there, force-complete this step; if it is not, retry the step."
+    )
+
+
 class ProviderPanelAdapter:
+    """Places an order with `add`, then polls its `status`. An `add` whose answer may be lost —
+    an unknown outcome, or a previous run lost mid-step (`context.interrupted`) before it stored
+    a `remote_id` — waits for staff instead of being sent again."""
+
     def __init__(self, client: ProviderPanelClient | None = None):
         self._client = client
 
@@ -149,18 +167,16 @@ class ProviderPanelAdapter:
             quantity = int(context.parameters.get("units", 0)) or context.quantity * int(
                 context.parameters.get("units_per_quantity", 1000)
             )
+            # Sending an `add` again could buy the delivery twice: a person looks at the panel.
+            if context.interrupted:
+                raise WaitForStaff(_look_on_the_panel(INTERRUPTED, service, quantity, context))
             try:
                 remote_id = self.client.add(
                     service=str(service), link=context.target, quantity=quantity
                 )
             except UnknownOutcome as exc:
-                # Sending it again could buy the delivery twice: a person looks at the panel.
-                raise WaitForStaff(
-                    f"Unknown outcome: {exc}. The panel may have placed this order, so it was "
-                    f"not sent again. Look on the panel for service {service}, quantity "
-                    f"{quantity}, link {context.target}: if it is there, force-complete this "
-                    "step; if it is not, retry the step."
-                ) from exc
+                cause = f"Unknown outcome: {exc}."
+                raise WaitForStaff(_look_on_the_panel(cause, service, quantity, context)) from exc
             return StepOutcome(
                 done=False,
                 poll_after=poll,

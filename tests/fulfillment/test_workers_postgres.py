@@ -1,5 +1,6 @@
 """Real worker processes on PostgreSQL: SKIP LOCKED claims share out the work, and a lease
-hands the task of a killed worker to another one.
+hands the task of a killed worker to another one, which never repeats a provider `add` the
+killed worker may have sent.
 
 Each worker is `manage.py run_worker --queues fulfillment` in its own process, on the test
 database.
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -24,6 +26,7 @@ from django.utils import timezone
 from fulfillment import processor
 from fulfillment.models import FulfillmentTask, TaskAttempt
 from fulfillment.processor import process_due
+from fulfillment.services import task_retry_now
 from orders.models import Order
 
 from .factories import paid_order, product_with_plan
@@ -148,7 +151,9 @@ PANEL_STEP = {
 }
 
 
-def test_the_task_of_a_killed_worker_is_run_again_after_its_lease(client, fake_panel, tmp_path):
+def test_a_worker_killed_during_add_leaves_the_step_to_staff_until_they_retry(
+    client, fake_panel, tmp_path
+):
     order = paid_order(client, product_with_plan(PANEL_STEP))
     task = order.tasks.get()
     env = worker_env(
@@ -169,6 +174,29 @@ def test_the_task_of_a_killed_worker_is_run_again_after_its_lease(client, fake_p
     survivor = Worker(tmp_path, "--sleep", "0.1", env=env)
     try:
         wait_until(
+            lambda: FulfillmentTask.objects.get(pk=task.pk).status == "waiting_staff",
+            workers=[survivor],
+            what="the task to wait for staff",
+        )
+        # The survivor took the task over and did not place the order a second time.
+        task.refresh_from_db()
+        assert len(fake_panel.calls("add")) == 1 and fake_panel.orders == {}
+        assert (task.runs, task.remote_id, task.locked_by) == (2, "", "")
+        assert task.last_error.startswith(
+            "The previous run stopped during its call to the provider"
+        )
+        assert "service 1, quantity 500, link @target.account" in task.last_error
+        assert "force-complete this step; if it is not, retry the step." in task.last_error
+        taken_over = task.attempt_log.get(worker=survivor.name)
+        assert (taken_over.run, taken_over.outcome) == (2, "waiting")
+        assert taken_over.started_at >= lease_end  # not taken over before the lease ran out
+        time.sleep(0.5)  # the survivor keeps polling: nothing more reaches the panel
+        assert len(fake_panel.calls("add")) == 1
+
+        # Staff find nothing on the panel and retry: one more `add`, and the order completes.
+        staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-ops-1")
+        task_retry_now(task_id=task.pk, actor=staff, reason="Not on the panel")
+        wait_until(
             lambda: FulfillmentTask.objects.get(pk=task.pk).status == "succeeded",
             workers=[survivor],
             what="the task to succeed",
@@ -178,12 +206,18 @@ def test_the_task_of_a_killed_worker_is_run_again_after_its_lease(client, fake_p
 
     task.refresh_from_db()
     order.refresh_from_db()
-    # The killed run counts: then placing the order and Pending → In progress → Completed.
-    assert (task.status, task.runs, task.attempts, task.locked_by) == ("succeeded", 5, 0, "")
+    # The killed run counts; then waiting for staff, placing the order and
+    # Pending → In progress → Completed.
+    assert (task.status, task.runs, task.attempts, task.locked_by) == ("succeeded", 6, 0, "")
     assert (task.remote_id, task.delivered, task.remains) == ("23501", 500, 0)
-    survivor_runs = task.attempt_log.filter(worker=survivor.name)
-    assert list(survivor_runs.values_list("run", flat=True)) == [2, 3, 4, 5]
-    assert survivor_runs.first().started_at >= lease_end  # not taken over before the lease ran out
+    assert list(task.attempt_log.values_list("worker", "run", "outcome")) == [
+        (doomed.name, 1, "lost"),
+        (survivor.name, 2, "waiting"),
+        (survivor.name, 3, "progress"),
+        (survivor.name, 4, "progress"),
+        (survivor.name, 5, "progress"),
+        (survivor.name, 6, "succeeded"),
+    ]
     assert len(fake_panel.calls("add")) == 2 and list(fake_panel.orders) == [23501]
     assert order.status == "completed"
     assert list(order.history.values_list("to_status", flat=True)) == [
