@@ -115,17 +115,18 @@ class DuplicatePaymentAdmin(admin.ModelAdmin):
         records = list(queryset.select_related("order"))
         duplicate_payments_retry_now(pks=[record.pk for record in records])
         failed = DuplicatePayment.Status.FAILED
-        # What the service sent back to pending is what the worker will send again.
+        # A failed record the service moved on (to pending, or already refunded) was retried.
         retried = set(
             DuplicatePayment.objects.filter(
-                pk__in=[record.pk for record in records if record.status == failed],
-                status=DuplicatePayment.Status.PENDING,
-            ).values_list("pk", flat=True)
+                pk__in=[record.pk for record in records if record.status == failed]
+            )
+            .exclude(status=failed)
+            .values_list("pk", flat=True)
         )
         report(
             self,
             request,
-            done="The next worker sends the refund of the second payment for",
+            done="Refund of the second payment sent again with the next worker pass",
             changed=[record.order.number for record in records if record.pk in retried],
             unchanged=[
                 f"The second payment for {record.order.number} is"

@@ -24,9 +24,9 @@ def money_display(field: str, currency_field: str = "currency", description: str
     title = description or field.removesuffix("_amount").replace("_", " ").capitalize()
 
     @admin.display(description=title, ordering=field)
-    def show(obj) -> str:
+    def show(obj) -> str | None:
         value = getattr(obj, field)
-        return "" if value is None else Money(value, getattr(obj, currency_field)).format()
+        return None if value is None else Money(value, getattr(obj, currency_field)).format()
 
     show.__name__ = f"{field}_shown"
     return show
@@ -46,15 +46,13 @@ def status_change_display(choices: Iterable[tuple[str, str]], description: str =
 
 
 def report(modeladmin, request, *, done: str, changed: Iterable, unchanged: Iterable[str]):
-    """An action's outcome: a success naming what changed, a warning for each thing that did
-    not and why, and a warning when nothing changed at all; never a green "0 done"."""
+    """An action's outcome: a warning for each thing that did not change, saying why, and a
+    success naming what changed only when something did; never a green "0 done"."""
     changed = [str(item) for item in changed]
     for text in unchanged:
         modeladmin.message_user(request, text, messages.WARNING)
     if changed:
         modeladmin.message_user(request, f"{done}: {', '.join(changed)}.", messages.SUCCESS)
-    elif not unchanged:
-        modeladmin.message_user(request, f"{done}: nothing selected.", messages.WARNING)
 
 
 def readonly_fields_of(model) -> list:

@@ -55,8 +55,9 @@ def test_amounts_show_as_money_on_the_order_list_order_page_and_invoice_list(
     invoice = client.get(
         f"/admin/billing/invoice/{Invoice.objects.get(order=order).pk}/change/"
     ).content.decode()
+    products = client.get("/admin/catalog/product/").content.decode()
 
-    for html in (listing, page, invoices, invoice):
+    for html in (listing, page, invoices, invoice, products):
         assert "$222.30" in html
         assert "22230" not in html
     # The list keeps to six short columns, so it fits a 1280 px screen.

@@ -223,7 +223,7 @@ def test_a_refused_refund_waits_for_staff_who_can_send_it_again(
         follow=True,
     )
     assert (
-        f"The next worker sends the refund of the second payment for {order.number}."
+        f"Refund of the second payment sent again with the next worker pass: {order.number}."
         in retried.content.decode()
     )
     run_payments_queue()
