@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyInline, money_display, readonly_fields_of
 
 from .models import Invoice, InvoiceLine, Refund, Subscription
 
@@ -10,10 +10,9 @@ class InvoiceLineInline(ReadOnlyInline):
     fields = [
         "description",
         "quantity",
-        "currency",
-        "gross_amount",
-        "discount_amount",
-        "total_amount",
+        money_display("gross_amount"),
+        money_display("discount_amount"),
+        money_display("total_amount"),
     ]
 
 
@@ -24,15 +23,14 @@ class InvoiceAdmin(admin.ModelAdmin):
         "order",
         "kind",
         "status",
-        "total_amount",
-        "refunded_amount",
-        "currency",
+        money_display("total_amount", description="Total"),
+        money_display("refunded_amount", description="Refunded"),
         "issued_at",
     ]
     list_filter = ["kind", "status", "issued_at"]
     search_fields = ["number", "order__number", "payment_reference", "provider_invoice_id"]
     list_select_related = ["order"]
-    readonly_fields = [f.name for f in Invoice._meta.fields]
+    fields = readonly_fields = readonly_fields_of(Invoice)
     inlines = [InvoiceLineInline]
 
     def has_add_permission(self, request):
@@ -49,6 +47,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["provider_id", "invoice", "amount", "currency", "created_at"]
+    list_display = ["provider_id", "invoice", money_display("amount"), "created_at"]
     search_fields = ["provider_id", "invoice__number"]
     list_select_related = ["invoice"]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import money_display
+
 from .models import (
     AddOn,
     Campaign,
@@ -42,7 +44,7 @@ class ProductAdmin(admin.ModelAdmin):
         "category",
         "platform",
         "billing_modes",
-        "base_amount",
+        money_display("base_amount", description="Price"),
         "is_active",
         "position",
     ]
@@ -69,7 +71,15 @@ class OptionGroupAdmin(admin.ModelAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "percent", "amount", "starts_at", "ends_at", "is_active"]
+    list_display = [
+        "name",
+        "kind",
+        "percent",
+        money_display("amount"),
+        "starts_at",
+        "ends_at",
+        "is_active",
+    ]
     list_filter = ["is_active", "kind"]
     filter_horizontal = ["products", "categories"]
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import money_display, readonly_fields_of, report
 from core.money import Money
 
 from .models import (
@@ -24,13 +25,13 @@ class CheckoutSessionAdmin(admin.ModelAdmin):
         "gateway",
         "status",
         "payment_status",
-        "amount_total",
+        money_display("amount_total", description="Total"),
         "expires_at",
     ]
     list_filter = ["status", "payment_status", "gateway"]
     search_fields = ["order__number", "provider_id", "payment_intent"]
     list_select_related = ["order"]
-    readonly_fields = [f.name for f in CheckoutSession._meta.fields]
+    fields = readonly_fields = readonly_fields_of(CheckoutSession)
 
     def has_add_permission(self, request):
         return False
@@ -58,11 +59,22 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed events now", permissions=["change"])
     def retry_now(self, request, queryset):
-        failed = list(queryset.filter(outcome=WebhookOutcome.FAILED))
-        count = webhooks_retry_now(pks=[event.pk for event in failed])
+        events = list(queryset)
+        failed = [event for event in events if event.outcome == WebhookOutcome.FAILED]
+        webhooks_retry_now(pks=[event.pk for event in failed])
         for event in failed:
             self.log_change(request, event, "Retry requested")
-        self.message_user(request, f"{count} failed event(s) will be applied by the next worker.")
+        report(
+            self,
+            request,
+            done="The next worker applies",
+            changed=[event.event_id for event in failed],
+            unchanged=[
+                f"{event.event_id} is {event.get_outcome_display().lower()}, not failed."
+                for event in events
+                if event not in failed
+            ],
+        )
 
 
 @admin.register(Cart)
@@ -80,8 +92,7 @@ class DuplicatePaymentAdmin(admin.ModelAdmin):
         "order",
         "session",
         "payment_intent",
-        "amount",
-        "currency",
+        money_display("amount"),
         "status",
         "attempts",
         "refund_id",
@@ -90,7 +101,7 @@ class DuplicatePaymentAdmin(admin.ModelAdmin):
     list_filter = ["status", "created_at"]
     search_fields = ["order__number", "payment_intent", "refund_id", "session__provider_id"]
     list_select_related = ["order", "session"]
-    readonly_fields = [f.name for f in DuplicatePayment._meta.fields]
+    fields = readonly_fields = readonly_fields_of(DuplicatePayment)
     actions = ["retry_refund"]
 
     def has_add_permission(self, request):
@@ -101,8 +112,31 @@ class DuplicatePaymentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed refunds now", permissions=["change"])
     def retry_refund(self, request, queryset):
-        count = duplicate_payments_retry_now(pks=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} refund(s) will be sent by the next worker.")
+        records = list(queryset.select_related("order"))
+        duplicate_payments_retry_now(pks=[record.pk for record in records])
+        failed = DuplicatePayment.Status.FAILED
+        # A failed record the service moved on (to pending, or already refunded) was retried.
+        retried = set(
+            DuplicatePayment.objects.filter(
+                pk__in=[record.pk for record in records if record.status == failed]
+            )
+            .exclude(status=failed)
+            .values_list("pk", flat=True)
+        )
+        report(
+            self,
+            request,
+            done="Refund of the second payment sent again with the next worker pass",
+            changed=[record.order.number for record in records if record.pk in retried],
+            unchanged=[
+                f"The second payment for {record.order.number} is"
+                f" {record.get_status_display().lower()}, not failed."
+                if record.status != failed
+                else f"The second payment for {record.order.number} has no payment to refund."
+                for record in records
+                if record.pk not in retried
+            ],
+        )
 
 
 @admin.register(RefundLookup)

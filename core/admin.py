@@ -1,4 +1,8 @@
-from django.contrib import admin
+from collections.abc import Callable, Iterable
+
+from django.contrib import admin, messages
+
+from .money import Money
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -12,3 +16,50 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+def money_display(field: str, currency_field: str = "currency", description: str = "") -> Callable:
+    """An admin column or read-only field showing the minor units in `field` as money
+    ("$222.30"), titled after the field without its `_amount`."""
+    title = description or field.removesuffix("_amount").replace("_", " ").capitalize()
+
+    @admin.display(description=title, ordering=field)
+    def show(obj) -> str | None:
+        value = getattr(obj, field)
+        return None if value is None else Money(value, getattr(obj, currency_field)).format()
+
+    show.__name__ = f"{field}_shown"
+    return show
+
+
+def status_change_display(choices: Iterable[tuple[str, str]], description: str = "Change"):
+    """A history row's from → to in labels ("Processing → On hold", "— → Awaiting payment")."""
+    labels = dict(choices)
+
+    @admin.display(description=description)
+    def show(row) -> str:
+        before = labels.get(row.from_status, row.from_status) or "—"
+        return f"{before} → {labels.get(row.to_status, row.to_status)}"
+
+    show.__name__ = "status_change"
+    return show
+
+
+def report(modeladmin, request, *, done: str, changed: Iterable, unchanged: Iterable[str]):
+    """An action's outcome: a warning for each thing that did not change, saying why, and a
+    success naming what changed only when something did; never a green "0 done"."""
+    changed = [str(item) for item in changed]
+    for text in unchanged:
+        modeladmin.message_user(request, text, messages.WARNING)
+    if changed:
+        modeladmin.message_user(request, f"{done}: {', '.join(changed)}.", messages.SUCCESS)
+
+
+def readonly_fields_of(model) -> list:
+    """Every field of a read-only model page, its amounts shown as money. Use it as both
+    `fields` and `readonly_fields`, so the raw amounts do not come back as form fields."""
+    has_currency = any(f.name == "currency" for f in model._meta.fields)
+    return [
+        money_display(f.name) if has_currency and ("amount" in f.name.split("_")) else f.name
+        for f in model._meta.fields
+    ]

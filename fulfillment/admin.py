@@ -1,8 +1,15 @@
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyInline, status_change_display
 
-from .models import AnalyticsSnapshot, FulfillmentTask, PlanStep, TaskAttempt, TaskEvent
+from .models import (
+    AnalyticsSnapshot,
+    FulfillmentTask,
+    PlanStep,
+    TaskAttempt,
+    TaskEvent,
+    TaskStatus,
+)
 from .selectors import task_status_display
 from .services import tasks_act
 from .transitions import STAFF_TASK_ACTIONS, TASK_ACTIONS
@@ -31,9 +38,22 @@ class AttemptInline(ReadOnlyInline):
     fields = ["run", "worker", "started_at", "finished_at", "outcome", "duration_ms", "error"]
 
 
+@admin.display(description="Action")
+def action_label(event: TaskEvent) -> str:
+    action = TASK_ACTIONS.get(event.action)
+    return action.label if action else event.action
+
+
 class EventInline(ReadOnlyInline):
     model = TaskEvent
-    fields = ["created_at", "source", "actor", "action", "from_status", "to_status", "reason"]
+    fields = [
+        "created_at",
+        "source",
+        "actor",
+        action_label,
+        status_change_display(TaskStatus.choices),
+        "reason",
+    ]
 
 
 @admin.display(description="Status", ordering="status")

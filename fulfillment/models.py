@@ -163,7 +163,9 @@ class TaskEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.action} on {self.task_id}"
+        labels = dict(TaskStatus.choices)
+        before = labels.get(self.from_status, self.from_status) or "—"
+        return f"{before} → {labels.get(self.to_status, self.to_status)}"
 
 
 class AnalyticsSnapshot(models.Model):

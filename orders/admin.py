@@ -1,40 +1,74 @@
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils import formats
 
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyInline, money_display, report, status_change_display
 from core.exceptions import ApplicationError
 
-from .models import OrderLine, OrderStatusChange
+from .models import OrderLine, OrderStatus, OrderStatusChange
 from .services import order_put_on_hold, order_release_hold
+from .transitions import can_transition
 
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["title", "description", "target", "quantity", "billing", "total_amount", "currency"]
+    fields = [
+        "title",
+        "description",
+        "target",
+        "quantity",
+        "billing",
+        money_display("total_amount"),
+    ]
 
 
 class HistoryInline(ReadOnlyInline):
     model = OrderStatusChange
-    fields = ["created_at", "from_status", "to_status", "source", "actor", "reason"]
+    fields = [
+        "created_at",
+        status_change_display(OrderStatus.choices),
+        "source",
+        "actor",
+        "reason",
+    ]
 
 
 class HoldForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def _describe(order) -> str:
+    return f"{order.number} is {order.get_status_display().lower()}"
+
+
+@admin.display(description="Customer", ordering="email")
+def customer(order) -> str:
+    return order.name or order.email
+
+
+@admin.display(description="Paid", boolean=True, ordering="paid_at")
+def paid(order) -> bool:
+    return order.paid_at is not None
+
+
+@admin.display(description="Created", ordering="created_at")
+def created(order) -> str:
+    return formats.date_format(order.created_at, "SHORT_DATETIME_FORMAT")
+
+
 class OrderAdmin(admin.ModelAdmin):
     """Orders and their staff operations. Registered by `backoffice`, which adds the order's
     fulfillment tasks to the page."""
 
+    # Six short columns: the list fits a 1280 px screen.
     list_display = [
         "number",
-        "email",
+        customer,
         "status",
-        "total_amount",
-        "currency",
-        "paid_at",
-        "created_at",
+        money_display("total_amount", description="Total"),
+        paid,
+        created,
     ]
     list_filter = ["status", "is_subscription", "created_at"]
     search_fields = ["number", "email", "name", "payment_reference"]
@@ -46,15 +80,15 @@ class OrderAdmin(admin.ModelAdmin):
         "email",
         "name",
         "status",
-        "currency",
-        "subtotal_amount",
-        "discount_amount",
-        "total_amount",
+        money_display("subtotal_amount"),
+        money_display("discount_amount"),
+        money_display("total_amount"),
         "is_subscription",
         "paid_at",
         "payment_reference",
         "checkout_token",
     ]
+    exclude = ["currency", "subtotal_amount", "discount_amount", "total_amount"]
     inlines = [OrderLineInline, HistoryInline]
     actions = ["put_on_hold", "release_hold", "release_hold_skipping_failed"]
 
@@ -79,7 +113,11 @@ class OrderAdmin(admin.ModelAdmin):
                     order_id=order.pk, actor=request.user, retry_failed=retry_failed
                 )
             except ApplicationError as exc:
-                self.message_user(request, f"{order.number}: {exc.message}", messages.WARNING)
+                # "Order SMP-… is completed, not on hold." names the order already.
+                text = (
+                    exc.message if order.number in exc.message else f"{order.number}: {exc.message}"
+                )
+                self.message_user(request, text, messages.WARNING)
             else:
                 now = order.get_status_display().lower()
                 self.message_user(
@@ -88,27 +126,37 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Put on hold (with a reason)", permissions=["change"])
     def put_on_hold(self, request, queryset):
+        # Only orders the status graph lets go on hold are offered; the rest are named at once,
+        # before staff type a reason.
+        holdable = [o for o in queryset if can_transition(o.status, OrderStatus.ON_HOLD)]
+        refused = [
+            f"{_describe(o)}: it cannot be put on hold." for o in queryset if o not in holdable
+        ]
+        if not holdable:
+            report(self, request, done="Put on hold", changed=[], unchanged=refused)
+            return None
         form = HoldForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             done = []
-            for order in queryset:
+            for order in holdable:
                 try:
                     order_put_on_hold(
                         order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
                     )
                 except ApplicationError as exc:
-                    self.message_user(request, f"{order.number}: {exc.message}", messages.WARNING)
+                    refused.append(f"{order.number}: {exc.message}")
                 else:
                     done.append(order.number)
-            if done:
-                self.message_user(request, f"On hold: {', '.join(done)}.", messages.SUCCESS)
+            report(self, request, done="On hold", changed=done, unchanged=refused)
             return None
+        for text in refused:
+            self.message_user(request, text, messages.WARNING)
         return TemplateResponse(
             request,
             "admin/orders/hold_reason.html",
             {
                 **self.admin_site.each_context(request),
-                "orders": queryset,
+                "orders": holdable,
                 "form": form,
                 "title": "Put orders on hold",
             },

@@ -102,7 +102,8 @@ class OrderStatusChange(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.order}: {self.from_status or '∅'} → {self.to_status}"
+        before = self.get_from_status_display() or "—"
+        return f"{self.order}: {before} → {self.get_to_status_display()}"
 
 
 class OrderNumberSequence(models.Model):

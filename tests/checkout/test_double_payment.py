@@ -222,7 +222,10 @@ def test_a_refused_refund_waits_for_staff_who_can_send_it_again(
         {"action": "retry_refund", "_selected_action": [record.pk]},
         follow=True,
     )
-    assert "1 refund(s) will be sent by the next worker." in retried.content.decode()
+    assert (
+        f"Refund of the second payment sent again with the next worker pass: {order.number}."
+        in retried.content.decode()
+    )
     run_payments_queue()
 
     assert reload(record).status == "refunded" and len(fake_stripe.refunds) == 1

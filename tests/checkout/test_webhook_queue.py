@@ -186,7 +186,7 @@ def test_staff_retry_of_a_failed_event_is_applied_by_the_next_worker(
         follow=True,
     )
 
-    assert "1 failed event(s) will be applied" in response.content.decode()
+    assert f"The next worker applies: {record.event_id}." in response.content.decode()
     assert webhooks_apply_due() == 1
     assert reload(order).status == "processing" and Invoice.objects.count() == 1
     assert LogEntry.objects.get().change_message == "Retry requested"
