@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -35,6 +36,17 @@ NOTIFY_ON = {
     OrderStatus.CANCELLED: "Your order was cancelled",
     OrderStatus.REFUNDED: "Your order was refunded",
 }
+# What the client can expect next, in the e-mail that announces the status.
+NEXT_STEP = {
+    OrderStatus.PROCESSING: "We are preparing delivery and will write again when it starts.",
+    OrderStatus.ACTIVE: "Delivery is under way; your order page shows its progress.",
+    OrderStatus.COMPLETED: "Everything is delivered. Reply to this e-mail if anything looks wrong.",
+    OrderStatus.ON_HOLD: "Work is paused; we will write again before it continues. "
+    "Reply to this e-mail with any question.",
+    OrderStatus.CANCELLED: "Nothing more will be delivered for this order.",
+    OrderStatus.REFUNDED: "The refund goes back to the way you paid.",
+}
+ORDER_LINK_SALT = "orders.order-link"
 RETRY = RetryPolicy(base=60, cap=3600, max_attempts=5)
 # Far longer than one send takes (each SMTP step waits at most EMAIL_TIMEOUT), so a live
 # sender keeps its claim; e-mails not started by half of it go back to the queue unsent.
@@ -55,6 +67,28 @@ def notification_queue(*, order: Order, to_status: str) -> OrderNotification | N
     return OrderNotification.objects.create(
         order=order, to_status=to_status, email=order.email, next_attempt_at=timezone.now()
     )
+
+
+def order_link(order: Order) -> str:
+    """The order page's address with a signed token, so the link in an e-mail opens the page
+    on any device, without the session that placed the order, for ORDER_LINK_MAX_AGE_DAYS."""
+    token = signing.dumps(order.number, salt=ORDER_LINK_SALT)
+    return f"{settings.SITE_URL}{order.get_absolute_url()}?t={token}"
+
+
+def order_link_valid(*, number: str, token: str) -> bool:
+    """Whether `token` came from `order_link` for this order number and has not expired."""
+    if not token:
+        return False
+    try:
+        signed = signing.loads(
+            token,
+            salt=ORDER_LINK_SALT,
+            max_age=timedelta(days=settings.ORDER_LINK_MAX_AGE_DAYS),
+        )
+    except signing.BadSignature:  # also SignatureExpired
+        return False
+    return signed == number
 
 
 def notifications_send_due(*, limit: int = BATCH) -> int:
@@ -138,10 +172,13 @@ def _deliver(notification: OrderNotification) -> None:
     order = notification.order
     context = {
         "order": order,
+        "lines": list(order.lines.all()),
         "headline": NOTIFY_ON[notification.to_status],
         "status": OrderStatus(notification.to_status).label,
+        "next_step": NEXT_STEP[notification.to_status],
         "site_url": settings.SITE_URL,
-        "order_url": settings.SITE_URL + order.get_absolute_url(),
+        "order_url": order_link(order),
+        "link_days": settings.ORDER_LINK_MAX_AGE_DAYS,
     }
     message = EmailMultiAlternatives(
         subject=f"{context['headline']} · {order.number}",

@@ -161,6 +161,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "zip"]
 
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# How long the signed order link in an order e-mail opens the order page without a session.
+ORDER_LINK_MAX_AGE_DAYS = env.int("ORDER_LINK_MAX_AGE_DAYS", default=30)
 CHECKOUT_API_KEY = env("CHECKOUT_API_KEY", default="dev-checkout-key")
 
 # Storefront behaviour.
