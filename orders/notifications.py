@@ -69,6 +69,13 @@ def notification_queue(*, order: Order, to_status: str) -> OrderNotification | N
     )
 
 
+def notifications_hold_back(*, order: Order) -> int:
+    """Never send the order's unsent e-mails: for demo data, whose client is not a person."""
+    return OrderNotification.objects.filter(order=order, status=Status.PENDING).update(
+        status=Status.DEMO
+    )
+
+
 def order_link(order: Order) -> str:
     """The order page's address with a signed token, so the link in an e-mail opens the page
     on any device, without the session that placed the order, for ORDER_LINK_MAX_AGE_DAYS."""

@@ -13,6 +13,7 @@ from checkout.webhooks import webhook_ingest, webhooks_apply_due
 from fulfillment.processor import process_due
 from fulfillment.services import task_force_complete
 from orders.models import Order, OrderStatus
+from orders.notifications import notifications_hold_back
 from orders.services import order_put_on_hold, order_transition
 
 # (service, account to grow, status to leave the order in)
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         for index, (slug, target, status) in enumerate(DEMO_ORDERS, start=1):
             order = self._place(client, slug, target)
             self._bring_to(order, status, staff)
+            notifications_hold_back(order=order)  # seeding must not e-mail anybody
             self.stdout.write(f"  order {index}/{len(DEMO_ORDERS)}: {order.number} {status}")
         self.stdout.write(self.style.SUCCESS(f"Demo orders ready for {username}."))
 
