@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -64,8 +64,11 @@ def notification_queue(*, order: Order, to_status: str) -> OrderNotification | N
     """
     if to_status not in NOTIFY_ON:
         return None
+    # Due a little later, so changes that follow each other (paid, then delivery started a
+    # second later) reach the client as one e-mail about the latest state.
+    due = timezone.now() + timedelta(seconds=settings.NOTIFY_COMBINE_SECONDS)
     return OrderNotification.objects.create(
-        order=order, to_status=to_status, email=order.email, next_attempt_at=timezone.now()
+        order=order, to_status=to_status, email=order.email, next_attempt_at=due
     )
 
 
@@ -123,9 +126,21 @@ def notifications_send_due(*, limit: int = BATCH) -> int:
             user_id__in={n.order.user_id for n in claimed}, order_updates=False
         ).values_list("user_id", flat=True)
     )
+    newest = dict(
+        OrderNotification.objects.filter(
+            order_id__in={n.order_id for n in claimed},
+            status__in=[Status.PENDING, Status.SENDING],
+        )
+        .values("order_id")
+        .annotate(newest=Max("pk"))
+        .values_list("order_id", "newest")
+    )
     deadline = time.monotonic() + LEASE_SECONDS / 2
     for notification in claimed:
-        if time.monotonic() > deadline:
+        if newest[notification.order_id] > notification.pk:
+            # A later change of the same order is still to be announced: its e-mail tells both.
+            _record(notification, status=Status.COMBINED)
+        elif time.monotonic() > deadline:
             _record(
                 notification,
                 status=Status.PENDING,
@@ -177,7 +192,12 @@ def _record(notification: OrderNotification, **fields) -> None:
 
 def _deliver(notification: OrderNotification) -> None:
     order = notification.order
+    last_sent = order.notifications.filter(status=Status.SENT).aggregate(pk=Max("pk"))["pk"]
+    combined = order.notifications.filter(
+        status=Status.COMBINED, pk__gt=last_sent or 0, pk__lt=notification.pk
+    ).values_list("to_status", flat=True)
     context = {
+        "earlier": [NOTIFY_ON[status] for status in combined],
         "order": order,
         "lines": list(order.lines.all()),
         "headline": NOTIFY_ON[notification.to_status],
