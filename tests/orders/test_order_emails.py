@@ -8,7 +8,7 @@ import pytest
 from django.core import mail, signing
 from django.test import Client
 
-from orders.notifications import ORDER_LINK_SALT, notifications_send_due
+from orders.notifications import ORDER_LINK_SALT, notifications_send_due, order_link
 from orders.services import order_transition
 from tests.checkout.factories import placed_order
 
@@ -91,3 +91,14 @@ def test_a_link_for_one_order_never_opens_another(settings):
         assert page.status_code == 403
         assert other.lines.get().title not in page.text and "Status" not in page.text
     assert Client().get(order.get_absolute_url(), {"t": tampered}).status_code == 403
+
+
+def test_the_client_can_pay_from_the_e_mailed_link_on_another_device():
+    order, _ = placed_order()
+    page = Client().get(path_of(order_link(order)))
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    assert "?t=" in action
+    assert Client().post(f"/checkout/orders/{order.number}/pay/").status_code == 404
+    resumed = Client().post(action)
+    assert resumed.status_code == 302
+    assert resumed["Location"] == order.checkout_sessions.order_by("-attempt").first().url
