@@ -16,6 +16,8 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # Web server, the worker queues and django-q2 (schedules) together; Ctrl-C stops them all.
+# Links in e-mails point at the address the server was started on (unless SITE_URL is set).
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_schedules

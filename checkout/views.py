@@ -1,4 +1,5 @@
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +13,7 @@ from catalog.selectors import bundle_get_active, product_get_for_pricing
 from core.api import base_url
 from core.exceptions import ApplicationError
 from orders.models import Order
+from orders.notifications import order_link_valid
 
 from .exceptions import GatewayError
 from .forms import CartQuantityForm, CheckoutForm
@@ -206,14 +208,30 @@ def _order_for(request, number):
     via_session = (
         bool(session_ref) and order.checkout_sessions.filter(provider_id=session_ref).exists()
     )
-    if not (via_session or _may_see(request, order)):
+    via_link = order_link_valid(number=number, token=request.GET.get("t", ""))
+    if not (via_session or via_link or _may_see(request, order)):
         raise Http404("No such order.")
     return order
 
 
+def _link_query(request) -> str:
+    token = request.GET.get("t", "")
+    return f"?{urlencode({'t': token})}" if token else ""
+
+
 @require_GET
 def order_status(request, number):
-    order = _order_for(request, number)
+    token = request.GET.get("t", "")
+    try:
+        order = _order_for(request, number)
+    except Http404:
+        if not token:
+            raise
+        # A link from an order e-mail that has expired or was altered: say so, offer sign-in.
+        login_url = f"{settings.LOGIN_URL}?{urlencode({'next': request.path})}"
+        return render(
+            request, "checkout/order_link_expired.html", {"login_url": login_url}, status=403
+        )
     sessions = list(order.checkout_sessions.order_by("-attempt")[:5])
     invoice = order.invoices.filter(kind="order").first()
     return render(
@@ -224,6 +242,8 @@ def order_status(request, number):
             "lines": list(order.lines.all()),
             "latest_session": sessions[0] if sessions else None,
             "invoice": invoice,
+            # Paying from the e-mail's link works too: the form carries the link's token.
+            "link_query": _link_query(request),
             "awaiting_webhook": not order.is_paid
             and bool(sessions)
             and sessions[0].status == SessionStatus.COMPLETE,
@@ -251,7 +271,7 @@ def resume_payment(request, number):
         session = session_resume(order=order, base_url=base_url(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect(order.get_absolute_url())
+        return redirect(order.get_absolute_url() + _link_query(request))
     return redirect(session.url)
 
 

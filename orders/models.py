@@ -144,6 +144,8 @@ class OrderNotification(models.Model):
         SENT = "sent", "Sent"
         SKIPPED = "skipped", "Skipped (client opted out)"
         FAILED = "failed", "Failed"
+        COMBINED = "combined", "Combined into a later e-mail"
+        DEMO = "demo", "Not sent (demo data)"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
     to_status = models.CharField(max_length=16, choices=OrderStatus.choices)

@@ -15,8 +15,9 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -35,6 +36,17 @@ NOTIFY_ON = {
     OrderStatus.CANCELLED: "Your order was cancelled",
     OrderStatus.REFUNDED: "Your order was refunded",
 }
+# What the client can expect next, in the e-mail that announces the status.
+NEXT_STEP = {
+    OrderStatus.PROCESSING: "We are preparing delivery and will write again when it starts.",
+    OrderStatus.ACTIVE: "Delivery is under way; your order page shows its progress.",
+    OrderStatus.COMPLETED: "Everything is delivered. Reply to this e-mail if anything looks wrong.",
+    OrderStatus.ON_HOLD: "Work is paused; we will write again before it continues. "
+    "Reply to this e-mail with any question.",
+    OrderStatus.CANCELLED: "Nothing more will be delivered for this order.",
+    OrderStatus.REFUNDED: "The refund goes back to the way you paid.",
+}
+ORDER_LINK_SALT = "orders.order-link"
 RETRY = RetryPolicy(base=60, cap=3600, max_attempts=5)
 # Far longer than one send takes (each SMTP step waits at most EMAIL_TIMEOUT), so a live
 # sender keeps its claim; e-mails not started by half of it go back to the queue unsent.
@@ -52,9 +64,41 @@ def notification_queue(*, order: Order, to_status: str) -> OrderNotification | N
     """
     if to_status not in NOTIFY_ON:
         return None
+    # Due a little later, so changes that follow each other (paid, then delivery started a
+    # second later) reach the client as one e-mail about the latest state.
+    due = timezone.now() + timedelta(seconds=settings.NOTIFY_COMBINE_SECONDS)
     return OrderNotification.objects.create(
-        order=order, to_status=to_status, email=order.email, next_attempt_at=timezone.now()
+        order=order, to_status=to_status, email=order.email, next_attempt_at=due
     )
+
+
+def notifications_hold_back(*, order: Order) -> int:
+    """Never send the order's unsent e-mails: for demo data, whose client is not a person."""
+    return OrderNotification.objects.filter(order=order, status=Status.PENDING).update(
+        status=Status.DEMO
+    )
+
+
+def order_link(order: Order) -> str:
+    """The order page's address with a signed token, so the link in an e-mail opens the page
+    on any device, without the session that placed the order, for ORDER_LINK_MAX_AGE_DAYS."""
+    token = signing.dumps(order.number, salt=ORDER_LINK_SALT)
+    return f"{settings.SITE_URL}{order.get_absolute_url()}?t={token}"
+
+
+def order_link_valid(*, number: str, token: str) -> bool:
+    """Whether `token` came from `order_link` for this order number and has not expired."""
+    if not token:
+        return False
+    try:
+        signed = signing.loads(
+            token,
+            salt=ORDER_LINK_SALT,
+            max_age=timedelta(days=settings.ORDER_LINK_MAX_AGE_DAYS),
+        )
+    except signing.BadSignature:  # also SignatureExpired
+        return False
+    return signed == number
 
 
 def notifications_send_due(*, limit: int = BATCH) -> int:
@@ -82,9 +126,21 @@ def notifications_send_due(*, limit: int = BATCH) -> int:
             user_id__in={n.order.user_id for n in claimed}, order_updates=False
         ).values_list("user_id", flat=True)
     )
+    newest = dict(
+        OrderNotification.objects.filter(
+            order_id__in={n.order_id for n in claimed},
+            status__in=[Status.PENDING, Status.SENDING],
+        )
+        .values("order_id")
+        .annotate(newest=Max("pk"))
+        .values_list("order_id", "newest")
+    )
     deadline = time.monotonic() + LEASE_SECONDS / 2
     for notification in claimed:
-        if time.monotonic() > deadline:
+        if newest[notification.order_id] > notification.pk:
+            # A later change of the same order is still to be announced: its e-mail tells both.
+            _record(notification, status=Status.COMBINED)
+        elif time.monotonic() > deadline:
             _record(
                 notification,
                 status=Status.PENDING,
@@ -136,12 +192,20 @@ def _record(notification: OrderNotification, **fields) -> None:
 
 def _deliver(notification: OrderNotification) -> None:
     order = notification.order
+    last_sent = order.notifications.filter(status=Status.SENT).aggregate(pk=Max("pk"))["pk"]
+    combined = order.notifications.filter(
+        status=Status.COMBINED, pk__gt=last_sent or 0, pk__lt=notification.pk
+    ).values_list("to_status", flat=True)
     context = {
+        "earlier": [NOTIFY_ON[status] for status in combined],
         "order": order,
+        "lines": list(order.lines.all()),
         "headline": NOTIFY_ON[notification.to_status],
         "status": OrderStatus(notification.to_status).label,
+        "next_step": NEXT_STEP[notification.to_status],
         "site_url": settings.SITE_URL,
-        "order_url": settings.SITE_URL + order.get_absolute_url(),
+        "order_url": order_link(order),
+        "link_days": settings.ORDER_LINK_MAX_AGE_DAYS,
     }
     message = EmailMultiAlternatives(
         subject=f"{context['headline']} · {order.number}",

@@ -161,6 +161,10 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "zip"]
 
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# How long the signed order link in an order e-mail opens the order page without a session.
+ORDER_LINK_MAX_AGE_DAYS = env.int("ORDER_LINK_MAX_AGE_DAYS", default=30)
+# An order e-mail waits this long, so status changes within it go out as one e-mail.
+NOTIFY_COMBINE_SECONDS = env.int("NOTIFY_COMBINE_SECONDS", default=60)
 CHECKOUT_API_KEY = env("CHECKOUT_API_KEY", default="dev-checkout-key")
 
 # Storefront behaviour.

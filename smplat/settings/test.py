@@ -13,3 +13,4 @@ LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # 
 SEARCH_TELEMETRY_FLUSH_SECONDS = 0  # write each search at once
 FULFILLMENT_KICK_ON_PAYMENT = False  # tests run the processor themselves
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+NOTIFY_COMBINE_SECONDS = 0  # tests that combine e-mails set their own window

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orders.models import NotificationPreference, OrderNotification
@@ -172,3 +173,35 @@ def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_worker_that_took_over
     assert OrderNotification.objects.values_list("status", "attempts", "sent_at").get() == recorded
     assert len(fake_smtp.accepted) == 2  # at least once: the price of a lost lease
     assert notifications_send_due() == 0
+
+
+def a_minute_passes():
+    OrderNotification.objects.update(next_attempt_at=F("next_attempt_at") - timedelta(seconds=61))
+
+
+def test_status_changes_within_a_minute_reach_the_client_as_one_e_mail(settings):
+    settings.NOTIFY_COMBINE_SECONDS = 60
+    order = paid_order()
+    order_transition(order_id=order.pk, to_status="active", source="test")
+    assert notifications_send_due() == 0  # not yet: a following change may still come
+    a_minute_passes()
+    notifications_send_due()
+    (message,) = mail.outbox
+    assert "Delivery has started" in message.subject
+    assert "Since our last e-mail: We received your payment" in message.body
+    assert sorted(OrderNotification.objects.values_list("to_status", "status")) == [
+        ("active", "sent"),
+        ("processing", "combined"),
+    ]
+
+
+def test_a_change_after_the_e_mail_went_out_gets_its_own_e_mail(settings):
+    settings.NOTIFY_COMBINE_SECONDS = 60
+    order = paid_order()
+    a_minute_passes()
+    notifications_send_due()
+    order_transition(order_id=order.pk, to_status="active", source="test")
+    a_minute_passes()
+    notifications_send_due()
+    assert ["We received" in m.subject for m in mail.outbox] == [True, False]
+    assert "Since our last e-mail" not in mail.outbox[1].body

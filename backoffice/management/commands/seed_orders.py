@@ -1,8 +1,10 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from catalog.pricing import default_configuration
 from catalog.selectors import product_get_for_pricing
@@ -10,9 +12,11 @@ from checkout.gateways.local import LocalGateway, session_object
 from checkout.models import Cart
 from checkout.services import cart_add, checkout_submit, session_open_at_gateway
 from checkout.webhooks import webhook_ingest, webhooks_apply_due
+from fulfillment.models import FulfillmentTask, TaskStatus
 from fulfillment.processor import process_due
 from fulfillment.services import task_force_complete
 from orders.models import Order, OrderStatus
+from orders.notifications import notifications_hold_back
 from orders.services import order_put_on_hold, order_transition
 
 # (service, account to grow, status to leave the order in)
@@ -25,6 +29,9 @@ DEMO_ORDERS = [
     ("tiktok-views", "@demo.cafe", OrderStatus.CANCELLED),
     ("reels-production", "https://demo-cafe.example", OrderStatus.REFUNDED),
 ]
+# The sandbox delivers within seconds; the seeded in-flight orders wait this long for their
+# next step, so a new user finds an order in every state whenever the workers run.
+DEMO_PACE = timedelta(days=30)
 
 
 class Command(BaseCommand):
@@ -44,6 +51,10 @@ class Command(BaseCommand):
         for index, (slug, target, status) in enumerate(DEMO_ORDERS, start=1):
             order = self._place(client, slug, target)
             self._bring_to(order, status, staff)
+            notifications_hold_back(order=order)  # seeding must not e-mail anybody
+            FulfillmentTask.objects.filter(order=order, status=TaskStatus.QUEUED).update(
+                due_at=timezone.now() + DEMO_PACE
+            )
             self.stdout.write(f"  order {index}/{len(DEMO_ORDERS)}: {order.number} {status}")
         self.stdout.write(self.style.SUCCESS(f"Demo orders ready for {username}."))
 
