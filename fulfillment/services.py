@@ -216,3 +216,11 @@ def tasks_resume_for_order(*, order_id: int, actor, reason: str, retry_failed: b
     moved = tasks_move([change], actor=actor, now=now)
     orders_sync(order_ids={order_id})
     return len(moved)
+
+
+def tasks_postpone_for_order(*, order_id: int, until) -> int:
+    """Queued tasks of an order wait until `until` (demo orders kept in flight); no status
+    changes, so nothing for the task graph or its history."""
+    return FulfillmentTask.objects.filter(order_id=order_id, status=TaskStatus.QUEUED).update(
+        due_at=until, updated_at=timezone.now()
+    )

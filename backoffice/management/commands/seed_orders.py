@@ -12,9 +12,8 @@ from checkout.gateways.local import LocalGateway, session_object
 from checkout.models import Cart
 from checkout.services import cart_add, checkout_submit, session_open_at_gateway
 from checkout.webhooks import webhook_ingest, webhooks_apply_due
-from fulfillment.models import FulfillmentTask, TaskStatus
 from fulfillment.processor import process_due
-from fulfillment.services import task_force_complete
+from fulfillment.services import task_force_complete, tasks_postpone_for_order
 from orders.models import Order, OrderStatus
 from orders.notifications import notifications_hold_back
 from orders.services import order_put_on_hold, order_transition
@@ -52,9 +51,7 @@ class Command(BaseCommand):
             order = self._place(client, slug, target)
             self._bring_to(order, status, staff)
             notifications_hold_back(order=order)  # seeding must not e-mail anybody
-            FulfillmentTask.objects.filter(order=order, status=TaskStatus.QUEUED).update(
-                due_at=timezone.now() + DEMO_PACE
-            )
+            tasks_postpone_for_order(order_id=order.pk, until=timezone.now() + DEMO_PACE)
             self.stdout.write(f"  order {index}/{len(DEMO_ORDERS)}: {order.number} {status}")
         self.stdout.write(self.style.SUCCESS(f"Demo orders ready for {username}."))
 
