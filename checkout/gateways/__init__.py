@@ -13,6 +13,7 @@ def get_gateway() -> PaymentGateway:
         return StripeGateway(
             api_key=settings.STRIPE_SECRET_KEY,
             webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+            timeout=settings.STRIPE_HTTP_TIMEOUT,
             api_base=settings.STRIPE_API_BASE,
         )
     from .local import LocalGateway

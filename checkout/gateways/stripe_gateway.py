@@ -22,9 +22,16 @@ def verify_signature(payload: bytes, signature_header: str, secret: str) -> None
 class StripeGateway:
     name = "stripe"
 
-    def __init__(self, *, api_key: str, webhook_secret: str, api_base: str = ""):
+    def __init__(self, *, api_key: str, webhook_secret: str, timeout: float, api_base: str = ""):
         options = {"base_addresses": {"api": api_base}} if api_base else {}
-        self.client = stripe.StripeClient(api_key, max_network_retries=2, **options)
+        # The library waits 80 s by default: a hung Stripe would hold a checkout request or the
+        # payments queue that long, per try.
+        self.client = stripe.StripeClient(
+            api_key,
+            max_network_retries=2,
+            http_client=stripe.RequestsClient(timeout=timeout),
+            **options,
+        )
         self.webhook_secret = webhook_secret
 
     def create_session(self, request: SessionRequest) -> HostedSession:

@@ -196,6 +196,7 @@ LOGGING = {
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_local_simulated_gateway")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # e.g. a local fake in tests
+STRIPE_HTTP_TIMEOUT = env.float("STRIPE_HTTP_TIMEOUT", default=15.0)  # seconds per try
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local")
 if PAYMENT_GATEWAY not in ("stripe", "local"):
     raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'stripe' or 'local'.")

@@ -47,6 +47,7 @@ class FakeStripe:
         self._lose_next_answer = False
         self._replays: dict[str, tuple[str, dict, int, dict]] = {}
         self._failures: list[tuple[int, dict]] = []
+        self._stalls: list[float] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -75,6 +76,10 @@ class FakeStripe:
     ) -> None:
         """Answer the next `count` requests with this error (the client retries 5xx itself)."""
         self._failures.extend([(status, stripe_error(type, message, **extra))] * count)
+
+    def stall_next(self, count: int, *, seconds: float) -> None:
+        """Carry out the next `count` requests but answer each only after `seconds`."""
+        self._stalls.extend([seconds] * count)
 
     def lose_next_answer(self) -> None:
         """Carry out the next request but answer 500, as when the reply is lost on the way."""
@@ -286,6 +291,9 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             status, payload, headers = fake.handle(
                 Recorded(self.command, path, self.headers, params)
             )
+            with fake._lock:
+                stall = fake._stalls.pop(0) if fake._stalls else 0
+            time.sleep(stall)  # recorded (and carried out) first: only the answer is late
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -1,5 +1,6 @@
 """The Stripe gateway over real HTTP to a fake Stripe: what finance and ops would see there."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -331,3 +332,17 @@ def test_checkout_form_when_stripe_is_down_keeps_the_order(client, fake_stripe):
     assert response.redirect_chain[0][0] == order.get_absolute_url()
     assert order.status == "pending"
     assert f"Your order {order.number} is saved." in response.content.decode()
+
+
+def test_a_hung_stripe_fails_after_the_configured_timeout_instead_of_holding_the_caller(
+    fake_stripe, settings
+):
+    settings.STRIPE_HTTP_TIMEOUT = 0.3
+    fake_stripe.stall_next(3, seconds=5)  # the first try and both of the client's retries
+    started = time.monotonic()
+
+    with pytest.raises(GatewayError, match="not available"):
+        get_gateway().expire_session("cs_test_hung")
+
+    assert time.monotonic() - started < 4  # three tries of 0.3 s and the client's backoff
+    assert len(fake_stripe.calls("POST", "/v1/checkout/sessions/cs_test_hung/expire")) == 3
