@@ -187,18 +187,21 @@ def test_a_stalled_mail_server_delays_neither_webhooks_nor_checkout(tmp_path):
         assert still_stalled and stall_so_far < STALL_SECONDS  # all of it inside the stall
 
         # After the stall: the waiting e-mail, then the one the payment wrote.
+        def statuses():
+            with sqlite3.connect(database) as db:
+                return db.execute(
+                    "SELECT status, attempts FROM orders_ordernotification ORDER BY id"
+                ).fetchall()
+
+        # The worker records an e-mail as sent a moment after the server accepted it.
         wait_until(
-            lambda: len(smtp.accepted) >= 2,
+            lambda: len(smtp.accepted) >= 2 and all(s == "sent" for s, _ in statuses()),
             processes=processes,
             logs=logs,
             timeout=STALL_SECONDS + 20,
-            what="both e-mails",
+            what="both e-mails sent and recorded",
         )
-        with sqlite3.connect(database) as db:
-            statuses = db.execute(
-                "SELECT status, attempts FROM orders_ordernotification ORDER BY id"
-            ).fetchall()
-        assert statuses == [("sent", 1), ("sent", 1)]
+        assert statuses() == [("sent", 1), ("sent", 1)]
         time.sleep(0.5)  # a few more polls of the worker: nothing is sent again
         subjects = smtp.subjects()
         assert len(subjects) == 2
