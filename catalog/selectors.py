@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,11 +57,36 @@ SORT_LABELS = {
 MAX_SEARCH_TERMS = 8
 
 
-def pricing_version() -> int:
-    """The current `PricingVersion`, read from the database (one query). Every cache of
-    catalog data (display and charging alike) is keyed by it, so an edit shows everywhere,
-    in every process, on the next request. Read it once per request and pass it on."""
-    return PricingVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 1
+def pricing_version(*, recent: bool = False) -> int:
+    """The current `PricingVersion`. Every cache of catalog data (display and charging alike)
+    is keyed by it, so an edit shows everywhere, in every process, on the next request. Read
+    it once per request and pass it on.
+
+    Exact by default (one query). `recent=True` accepts this process's last reading if it is
+    at most `PRICING_VERSION_RECENT_SECONDS` old, so pages for visitors without a session cost
+    no query when cached: they hold no cart, and whatever they add is priced exactly.
+    """
+    if recent:
+        value, read_at = _recent_version
+        if time.monotonic() - read_at < settings.PRICING_VERSION_RECENT_SECONDS:
+            return value
+    value = PricingVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 1
+    _remember_version(value)
+    return value
+
+
+_recent_version: tuple[int, float] = (0, float("-inf"))
+
+
+def _remember_version(value: int) -> None:
+    global _recent_version
+    _recent_version = (value, time.monotonic())
+
+
+def pricing_version_forget() -> None:
+    """This process's next `recent` reading goes to the database (after its own edits)."""
+    global _recent_version
+    _recent_version = (0, float("-inf"))
 
 
 def pricing_cached(name: str, *, version: int, load):

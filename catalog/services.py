@@ -12,7 +12,7 @@ from django.utils import timezone
 from .exceptions import PresetError
 from .models import ConfigurationPreset, PricingVersion, Product, SearchEvent
 from .pricing import Configuration, price_configuration
-from .selectors import preset_list_for_user
+from .selectors import preset_list_for_user, pricing_version_forget
 from .telemetry import search_buffer
 
 MAX_PRESETS_PER_PRODUCT = 20
@@ -25,6 +25,7 @@ def pricing_version_bump() -> None:
     see the new version exactly when the edit commits."""
     if not PricingVersion.objects.filter(pk=1).update(value=F("value") + 1):
         PricingVersion.objects.get_or_create(pk=1, defaults={"value": 2})
+    transaction.on_commit(pricing_version_forget)
 
 
 def search_normalise(query: str) -> str:

@@ -52,7 +52,7 @@ def _listing_fragment(params: dict, version: int) -> tuple[int, str]:
 @require_GET
 def catalog_list(request):
     stateless = is_stateless_visitor(request)
-    version = pricing_version()
+    version = pricing_version(recent=stateless)
     page_key = path_key("catalog:page", version, request)
     if stateless and (hit := cache.get(page_key)) is not None:
         params, count, content = hit
@@ -100,7 +100,7 @@ def _product_or_404(slug: str):
 @require_GET
 def product_price(request, slug):
     """Price breakdown for the configurator's live update: JSON, or the HTML partial."""
-    version = pricing_version()
+    version = pricing_version(recent=is_stateless_visitor(request))
     product = product_get_for_display(slug=slug, version=version)
     if product is None:
         return json_error("product_not_found", "No such service.", status=404)

@@ -8,6 +8,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from catalog.selectors import category_list, pricing_version
+from core.page_cache import is_stateless_visitor
 
 from .blocks import HOME_BLOCKS, MARKETING_BLOCKS
 
@@ -59,7 +60,9 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         featured = self.featured.select_related("product__category").filter(product__is_active=True)
         context["featured_products"] = [item.product for item in featured]
-        context["categories"] = category_list(version=pricing_version())
+        context["categories"] = category_list(
+            version=pricing_version(recent=is_stateless_visitor(request))
+        )
         return context
 
 

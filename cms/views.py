@@ -18,6 +18,7 @@ from catalog.selectors import (
 )
 from catalog.services import preset_list_for_visitor
 from core.exceptions import ApplicationError
+from core.page_cache import is_stateless_visitor
 
 from .selectors import home_page_live, marketing_content, marketing_page_live
 
@@ -33,7 +34,9 @@ def home(request):
         "cms/home_fallback.html",
         {
             "featured": product_featured_list(limit=6),
-            "categories": category_list(version=pricing_version()),
+            "categories": category_list(
+                version=pricing_version(recent=is_stateless_visitor(request))
+            ),
         },
     )
 
@@ -49,7 +52,7 @@ def product_page_response(request, slug, *, marketing=None):
     `marketing` is given by Wagtail's preview to show unsaved content in place. Everything
     priced here comes from caches keyed by the pricing version, read once.
     """
-    version = pricing_version()
+    version = pricing_version(recent=is_stateless_visitor(request))
     product = product_get_for_display(slug=slug, version=version)
     if product is None:
         raise Http404("No such service.")

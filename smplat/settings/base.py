@@ -173,6 +173,9 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 # Pricing data cached under the database's pricing version (never stale; this only bounds
 # memory).
 PRICING_CACHE_SECONDS = env.int("PRICING_CACHE_SECONDS", default=3600)
+# Pages for visitors without a session may use a pricing version this process read this
+# recently (so cached listings cost no query); carts, checkout and sessions always read it.
+PRICING_VERSION_RECENT_SECONDS = env.float("PRICING_VERSION_RECENT_SECONDS", default=1.0)
 SEARCH_QUERY_MAX_LENGTH = 200
 SEARCH_TELEMETRY_FLUSH_SECONDS = env.float("SEARCH_TELEMETRY_FLUSH_SECONDS", default=1.0)
 SEARCH_TELEMETRY_BATCH = 200

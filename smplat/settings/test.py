@@ -14,3 +14,5 @@ SEARCH_TELEMETRY_FLUSH_SECONDS = 0  # write each search at once
 FULFILLMENT_KICK_ON_PAYMENT = False  # tests run the processor themselves
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 NOTIFY_COMBINE_SECONDS = 0  # tests that combine e-mails set their own window
+# Every page reads the exact pricing version unless a test asks for the production lag.
+PRICING_VERSION_RECENT_SECONDS = env.float("PRICING_VERSION_RECENT_SECONDS", default=0)  # noqa: F405

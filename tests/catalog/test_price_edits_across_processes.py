@@ -1,5 +1,6 @@
 """Two gunicorn workers, each with its own local-memory cache: a staff price or campaign edit
-shows on the product page, the cart and checkout of both at once.
+shows on the product page, the cart and checkout of both at once, and within
+PRICING_VERSION_RECENT_SECONDS to visitors without a session.
 
 The workers serve the test database (PostgreSQL); edits are made through the ORM here.
 """
@@ -35,6 +36,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+RECENT_SECONDS = 1.0
 
 
 def free_port() -> int:
@@ -52,6 +54,7 @@ def server(tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smplat.settings.test",
         "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "PRICING_VERSION_RECENT_SECONDS": str(RECENT_SECONDS),  # as in production
     }
     port = free_port()
     access_log = tmp_path / "access.log"
@@ -120,6 +123,12 @@ def shown_prices(shopper, slug) -> set[str]:
     }
 
 
+def visitor_total(slug, base) -> str:
+    """The product page total a visitor without cookies sees."""
+    with urllib.request.urlopen(f"{base}/products/{slug}/", timeout=30) as response:
+        return re.search(r'data-total="(\d+)"', response.read().decode()).group(1)
+
+
 def expect_everywhere(shopper, slug, access_log, amount: int, label: str) -> None:
     """Both workers answer, and every answer shows `amount`."""
     expected = {f"product {amount}", f"cart {label}", f"checkout {label}"}
@@ -143,7 +152,14 @@ def test_a_price_or_campaign_edit_shows_at_once_in_every_process(server):
 
     product.base_amount = 12_345
     product.save()
+    edited = time.monotonic()
     expect_everywhere(shopper, "growth", access_log, 12_345, "$123.45")
+    # A visitor without a session may see the old price for up to RECENT_SECONDS, no longer.
+    while "12345" not in visitor_total("growth", base):
+        assert time.monotonic() - edited < RECENT_SECONDS + 1, "a stale price stayed on"
+        time.sleep(0.05)
+    for _ in range(10):
+        assert visitor_total("growth", base) == "12345"
 
     now = timezone.now()
     campaign = Campaign.objects.create(
