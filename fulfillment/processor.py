@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.backoff import RetryPolicy
+from core.bulk import rows_insert
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.transitions import can_transition as order_can_transition
@@ -236,10 +237,23 @@ _RUN_FIELDS = [
 ]
 
 
+_ATTEMPT_COLUMNS = (
+    "task_id",
+    "run",
+    "worker",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "error",
+    "duration_ms",
+)
+
+
 def tasks_record(worker: str, ran: list[Ran]) -> BatchResult:
     """Record a batch's outcomes: plain successes in one UPDATE, each other task in its own,
-    the attempt log and task events in one INSERT each, then the orders' statuses."""
+    the attempt log and task events in one write each, then the orders' statuses."""
     now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value
     result = BatchResult(claimed=len(ran))
     with transaction.atomic():
         mine = set(
@@ -270,22 +284,22 @@ def tasks_record(worker: str, ran: list[Ran]) -> BatchResult:
                 )
             result.orders.add(task.order_id)
             attempts.append(
-                TaskAttempt(
-                    task=task,
-                    run=task.runs,
-                    worker=worker,
-                    started_at=now - timedelta(milliseconds=r.duration_ms),
-                    finished_at=now,
-                    outcome=ATTEMPT_OUTCOMES[action],
-                    error=str(r.error or "")[:2000],
-                    duration_ms=r.duration_ms,
+                (
+                    task.pk,
+                    task.runs,
+                    worker,
+                    at(now - timedelta(milliseconds=r.duration_ms)),
+                    at(now),
+                    ATTEMPT_OUTCOMES[action],
+                    str(r.error or "")[:2000],
+                    r.duration_ms,
                 )
             )
         changes.append(
             Change("succeed", plain_done, {"attempts": 0, "last_error": "", "interrupted": False})
         )
         tasks_move(changes, locked=dict.fromkeys(mine, TaskStatus.RUNNING), now=now)
-        TaskAttempt.objects.bulk_create(attempts)
+        rows_insert(TaskAttempt, _ATTEMPT_COLUMNS, attempts)
         orders_sync(order_ids=result.orders)
         # Last, in the same commit: the counter rows stay locked only until it.
         counters_bump(

@@ -14,6 +14,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.bulk import rows_insert
+
 from .models import FINISHED, EventSource, FulfillmentTask, TaskEvent
 from .models import TaskStatus as S
 
@@ -173,7 +175,7 @@ def tasks_move(
                     )
                 )
                 status[pk] = action.to_status
-        _insert_events(events)
+        rows_insert(TaskEvent, _EVENT_COLUMNS, events)
     return moved
 
 
@@ -187,23 +189,6 @@ _EVENT_COLUMNS = (
     "reason",
     "created_at",
 )
-_EVENTS_PER_INSERT = 100  # 800 parameters: within every SQLite's limit
-
-
-def _insert_events(rows: list[tuple]) -> None:
-    """One multi-row INSERT from plain tuples: the processor writes two events per task run,
-    and building model instances for `bulk_create` would cost more than the INSERT itself."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in _EVENT_COLUMNS)
-    row_marks = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _EVENTS_PER_INSERT):
-            chunk = rows[start : start + _EVENTS_PER_INSERT]
-            cursor.execute(
-                f"INSERT INTO {quote(TaskEvent._meta.db_table)} ({columns}) VALUES "
-                + ", ".join([row_marks] * len(chunk)),
-                [value for row in chunk for value in row],
-            )
 
 
 def _landing_fields(to_status: str, now) -> dict:
