@@ -70,7 +70,7 @@ def order_state(
     states = {
         S.PROCESSING: OrderState(
             "processing",
-            "Paid · preparing",
+            "Processing",
             S.PROCESSING,
             "Thank you — your order is paid.",
             "We are preparing delivery and will e-mail you when it starts. "
