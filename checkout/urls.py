@@ -13,6 +13,7 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/pay/<str:provider_id>/", views.hosted_checkout, name="hosted"),
     path("checkout/orders/<str:number>/", views.order_status, name="order-status"),
+    path("checkout/orders/<str:number>/state/", views.order_state_json, name="order-state"),
     path("checkout/orders/<str:number>/cancelled/", views.cancelled, name="cancelled"),
     path("checkout/orders/<str:number>/pay/", views.resume_payment, name="resume"),
     path("api/v1/payments/webhooks/stripe", api.stripe_webhook, name="stripe-webhook"),

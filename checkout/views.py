@@ -3,23 +3,24 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.forms import ConfiguratorForm
 from catalog.selectors import bundle_get_active, product_get_for_pricing
-from core.api import base_url
+from core.api import base_url, json_error
 from core.exceptions import ApplicationError
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from orders.notifications import order_link_valid
 
 from .exceptions import GatewayError
 from .forms import CartQuantityForm, CheckoutForm
 from .gateways import get_gateway
 from .gateways.local import session_object
-from .models import CheckoutSession, SessionStatus
+from .models import CheckoutSession, PaymentStatus, SessionStatus
+from .order_page import order_page, order_state_get
 from .selectors import cart_view
 from .services import (
     PAYABLE,
@@ -215,39 +216,56 @@ def _order_for(request, number):
 
 
 def _link_query(request) -> str:
-    token = request.GET.get("t", "")
-    return f"?{urlencode({'t': token})}" if token else ""
+    """The proof of access the order page was opened with (an e-mail's token, or the session
+    id the payment page returned with), for the forms and links it leads to."""
+    proof = {key: request.GET[key] for key in ("t", "session_id") if request.GET.get(key)}
+    return f"?{urlencode(proof)}" if proof else ""
 
 
 @require_GET
 def order_status(request, number):
-    token = request.GET.get("t", "")
     try:
         order = _order_for(request, number)
     except Http404:
-        if not token:
+        if not request.GET.get("t", ""):
             raise
         # A link from an order e-mail that has expired or was altered: say so, offer sign-in.
         login_url = f"{settings.LOGIN_URL}?{urlencode({'next': request.path})}"
         return render(
             request, "checkout/order_link_expired.html", {"login_url": login_url}, status=403
         )
-    sessions = list(order.checkout_sessions.order_by("-attempt")[:5])
-    invoice = order.invoices.filter(kind="order").first()
+    view = order_page(order=order)
     return render(
         request,
         "checkout/order_status.html",
         {
+            "page": view,
             "order": order,
-            "lines": list(order.lines.all()),
-            "latest_session": sessions[0] if sessions else None,
-            "invoice": invoice,
-            # Paying from the e-mail's link works too: the form carries the link's token.
+            "state": view.state,
             "link_query": _link_query(request),
-            "awaiting_webhook": not order.is_paid
-            and bool(sessions)
-            and sessions[0].status == SessionStatus.COMPLETE,
+            # The simulated gateway plays the bank too: its page confirms or rejects a transfer.
+            "bank_simulator_url": view.latest_session.url
+            if settings.PAYMENT_GATEWAY == "local" and view.state.key == "payment_pending"
+            else "",
         },
+    )
+
+
+@require_GET
+def order_state_json(request, number):
+    """The order page's state, for its script to reload the page when the state changes."""
+    try:
+        order = _order_for(request, number)
+    except Http404:
+        return json_error("order_not_found", "No such order.", status=404)
+    state = order_state_get(order=order)
+    return JsonResponse(
+        {
+            "order": order.number,
+            "state": state.key,
+            "headline": state.headline,
+            "refresh_seconds": state.refresh_seconds,
+        }
     )
 
 
@@ -286,9 +304,9 @@ def hosted_checkout(request, provider_id):
     session = get_object_or_404(
         CheckoutSession.objects.select_related("order"), provider_id=provider_id
     )
-    refusal = _hosted_refusal(session)
-    if request.method == "POST" and refusal is None:
-        return _hosted_action(request, session, request.POST.get("action", ""))
+    stage, refusal = _hosted_stage(session)
+    if request.method == "POST" and stage:
+        return _hosted_action(request, session, stage, request.POST.get("action", ""))
     return render(
         request,
         "checkout/hosted.html",
@@ -296,48 +314,74 @@ def hosted_checkout(request, provider_id):
             "session": session,
             "order": session.order,
             "lines": list(session.order.lines.all()),
+            "stage": stage,
             "refusal": refusal,
         },
     )
 
 
-def _hosted_refusal(session) -> str | None:
-    """Why this page takes no payment (also when an old page's form is posted again)."""
-    if session.order.is_paid:
-        return f"Order {session.order.number} is already paid. Nothing was charged here."
+# What each stage of the simulated page offers: (event type, session status, payment status).
+# A bank transfer completes the session unpaid, as Stripe does for delayed methods; the bank's
+# answer comes later as an async_payment event.
+HOSTED_ACTIONS = {
+    "pay": {
+        "pay": ("checkout.session.completed", "complete", "paid"),
+        "pay_delayed": ("checkout.session.completed", "complete", "unpaid"),
+        "expire": ("checkout.session.expired", "expired", "unpaid"),
+    },
+    "bank": {
+        "bank_confirm": ("checkout.session.async_payment_succeeded", "complete", "paid"),
+        "bank_reject": ("checkout.session.async_payment_failed", "complete", "unpaid"),
+    },
+}
+
+
+def _hosted_stage(session) -> tuple[str, str | None]:
+    """("pay" or "bank", None) while the page has something to do, else ("", why not)
+    (also when an old page's form is posted again)."""
+    order = session.order
+    if order.is_paid:
+        return "", f"Order {order.number} is already paid. Nothing was charged here."
+    if order.status != OrderStatus.PENDING:
+        return "", (
+            f"Order {order.number} is {order.get_status_display().lower()}. "
+            "Nothing was charged here."
+        )
+    if (
+        session.status == SessionStatus.COMPLETE
+        and session.payment_status == PaymentStatus.PROCESSING
+    ):
+        return "bank", None
     if session.status not in PAYABLE:
-        return (
+        return "", (
             f"This payment page is {session.get_status_display().lower()}. "
             "Nothing was charged here."
         )
-    return None
+    return "pay", None
 
 
-def _hosted_action(request, session, action):
+def _hosted_action(request, session, stage, action):
     order_url = session.order.get_absolute_url()
-    if action == "cancel":
+    if stage == "pay" and action == "cancel":
         return redirect(
             f"{reverse('checkout:cancelled', kwargs={'number': session.order.number})}?session_id={session.provider_id}"
         )
-    events = {
-        "pay": [("checkout.session.completed", "complete", "paid")],
-        "pay_delayed": [
-            ("checkout.session.completed", "complete", "unpaid"),
-            ("checkout.session.async_payment_succeeded", "complete", "paid"),
-        ],
-        "expire": [("checkout.session.expired", "expired", "unpaid")],
-    }.get(action)
-    if events is None:
-        messages.error(request, "Choose pay, cancel or let the session expire.")
-        return redirect(session.url)
-    gateway = get_gateway()
-    for event_type, status, payment_status in events:
-        payload, signature = gateway.signed_event(
-            event_type, session_object(session, status=status, payment_status=payment_status)
+    event = HOSTED_ACTIONS[stage].get(action)
+    if event is None:
+        messages.error(
+            request,
+            "Choose pay, cancel or let the session expire."
+            if stage == "pay"
+            else "Choose whether the bank confirms or rejects the transfer.",
         )
-        try:
-            webhook_ingest(payload=payload, signature_header=signature)
-        except HandlerFailed:
-            messages.error(request, "The payment could not be recorded; please try again.")
-            return redirect(session.url)
+        return redirect(session.url)
+    event_type, status, payment_status = event
+    payload, signature = get_gateway().signed_event(
+        event_type, session_object(session, status=status, payment_status=payment_status)
+    )
+    try:
+        webhook_ingest(payload=payload, signature_header=signature)
+    except HandlerFailed:
+        messages.error(request, "The payment could not be recorded; please try again.")
+        return redirect(session.url)
     return redirect(f"{order_url}?session_id={session.provider_id}")

@@ -35,7 +35,11 @@ class HistoryInline(ReadOnlyInline):
 
 
 class HoldForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The client reads this on their order page: write it for them.",
+    )
 
 
 def _describe(order) -> str:

@@ -29,9 +29,14 @@ def sign_payload(payload: bytes, secret: str, timestamp: int | None = None) -> s
 
 
 def session_object(session, *, status: str, payment_status: str) -> dict:
-    """A Checkout Session object with the fields Stripe sends and our handlers read."""
+    """A Checkout Session object with the fields Stripe sends and our handlers read.
+
+    A completed session names its payment (or subscription) and customer even while a delayed
+    method leaves it unpaid; only a paid subscription has an invoice.
+    """
     order = session.order
     paid = payment_status == "paid"
+    submitted = status == "complete"
     return {
         "id": session.provider_id,
         "object": "checkout.session",
@@ -40,7 +45,7 @@ def session_object(session, *, status: str, payment_status: str) -> dict:
         "client_reference_id": order.number,
         "created": int(session.created_at.timestamp()),
         "currency": session.currency.lower(),
-        "customer": f"cus_local_{order.user_id}" if paid else None,
+        "customer": f"cus_local_{order.user_id}" if submitted else None,
         "customer_email": order.email,
         "expires_at": int(session.expires_at.timestamp()),
         "invoice": f"in_local_{session.provider_id[9:]}"
@@ -54,12 +59,12 @@ def session_object(session, *, status: str, payment_status: str) -> dict:
         },
         "mode": session.mode,
         "payment_intent": f"pi_local_{session.provider_id[9:]}"
-        if paid and session.mode == "payment"
+        if submitted and session.mode == "payment"
         else None,
         "payment_status": payment_status,
         "status": status,
         "subscription": f"sub_local_{session.provider_id[9:]}"
-        if paid and session.mode == "subscription"
+        if submitted and session.mode == "subscription"
         else None,
         "url": None if status != "open" else session.url,
     }

@@ -56,7 +56,7 @@ def test_cancel_then_resume_and_pay(page, shop):
     check_out(page)
     page.get_by_role("button", name="Cancel and return to the shop").click()
     expect(page.get_by_text("Payment was cancelled")).to_be_visible()
-    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_role("button", name="Start a new payment").click()
     page.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     expect(page.get_by_role("heading", name=re.compile("your order is paid"))).to_be_visible()
 
@@ -66,8 +66,8 @@ def test_expiry_path(page, shop):
     add_to_cart(page, "tiktok-views")
     check_out(page)
     page.get_by_role("button", name="Let the session expire").click()
-    expect(page.get_by_role("heading", name="Your order is waiting for payment.")).to_be_visible()
-    expect(page.get_by_text("Expired")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your payment page has expired.")).to_be_visible()
+    expect(page.get_by_role("button", name="Start a new payment")).to_be_visible()
     assert not Order.objects.get().is_paid
 
 

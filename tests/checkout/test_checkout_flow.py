@@ -72,11 +72,13 @@ def test_two_products_checkout_and_pay_on_the_local_hosted_page(client, shop):
     assert list(order.lines.values_list("target", flat=True)) == ["@insta.brand", "@tok.brand"]
 
 
-def test_delayed_payment_method_ends_paid(client, shop):
+def test_delayed_payment_method_ends_paid_once_the_bank_confirms(client, shop):
     add(client, shop[1])
     submit(client)
     session = CheckoutSession.objects.get()
     client.post(session.url, {"action": "pay_delayed"})
+    assert Order.objects.get().status == "pending"
+    client.post(session.url, {"action": "bank_confirm"})
     assert Order.objects.get().status == "processing"
     assert sorted(WebhookEvent.objects.values_list("type", flat=True)) == [
         "checkout.session.async_payment_succeeded",
@@ -107,7 +109,7 @@ def test_expiry_path_then_resume_and_pay(client, shop):
     submit(client)
     session = CheckoutSession.objects.get()
     response = client.post(session.url, {"action": "expire"}, follow=True)
-    assert "waiting for payment" in response.content.decode()
+    assert "Your payment page has expired." in response.content.decode()
     session.refresh_from_db()
     assert session.status == "expired"
     assert client.post(session.url, {"action": "pay"}).status_code == 200  # the old page refuses
