@@ -17,9 +17,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def product():
     return configurable_product(
-        slug="insta", title="Insta Boost", base_amount=10_000, max_quantity=12,
+        slug="insta",
+        title="Insta Boost",
+        base_amount=10_000,
+        max_quantity=12,
         quantity_label="accounts",
-    )  # fmt: skip
+    )
 
 
 def opt(product, label) -> str:
@@ -111,7 +114,7 @@ def test_update_price_without_javascript_shows_the_choices_at_a_clean_address(cl
     assert "name=" not in location
     page = client.get(location).content.decode()
     assert 'data-total="' in page and checked(page, opt(product, "Priority"))
-    assert 'value="3"' in page
+    assert 'name="quantity" id="id_quantity" value="3"' in page
 
 
 def test_saving_a_preset_keeps_the_configuration_on_screen(client, product):
