@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 
@@ -6,6 +8,7 @@ from core.money import Money
 from .models import BillingMode, OptionGroup, Product
 from .pricing import Configuration
 from .selectors import SORT_LABELS
+from .services import OnConflict
 
 DEFAULTS = {"q": "", "category": "", "sort": "featured", "page": 1}
 
@@ -77,11 +80,19 @@ class ConfiguratorForm(forms.Form):
                 ],
                 widget=forms.CheckboxSelectMultiple,
             )
+        unit = product.quantity_label
         self.fields["quantity"] = forms.IntegerField(
             min_value=product.min_quantity,
             max_value=product.max_quantity,
             initial=product.min_quantity,
-            label=f"Quantity ({product.quantity_label})",
+            label=f"Quantity ({unit})",
+            help_text=f"{product.min_quantity} to {product.max_quantity} {unit}",
+            error_messages={
+                "required": f"Enter how many {unit} you want.",
+                "invalid": f"Enter a whole number of {unit}.",
+                "min_value": f"At least {product.min_quantity} {unit}.",
+                "max_value": f"At most {product.max_quantity} {unit}.",
+            },
         )
         offered = product.offered_billing
         self.fields["billing"] = forms.ChoiceField(
@@ -109,6 +120,9 @@ class ConfiguratorForm(forms.Form):
                 kind = "radio"
             else:
                 kind = "number"
+            described_by = [f"{bound.auto_id}_help"] if field.help_text else []
+            if bound.errors:
+                described_by.append(f"{bound.auto_id}_error")
             controls.append(
                 {
                     "kind": kind,
@@ -118,6 +132,9 @@ class ConfiguratorForm(forms.Form):
                     "help": field.help_text,
                     "required": field.required,
                     "errors": bound.errors,
+                    "described_by": " ".join(described_by),
+                    # Where the error summary's link for this field leads: the first input.
+                    "anchor": bound.auto_id if kind == "number" else f"{bound.auto_id}_0",
                     "value": "" if value is None else value,
                     "min": getattr(field, "min_value", None),
                     "max": getattr(field, "max_value", None),
@@ -141,6 +158,15 @@ class ConfiguratorForm(forms.Form):
                 initial[f"group_{group.pk}"] = ids
         initial["addons"] = [str(pk) for pk in configuration.addon_ids]
         return initial
+
+    def posted_choices(self) -> list[tuple[str, str]]:
+        """The submitted choices as they came, without the CSRF token, preset name or anything
+        else posted: to carry them into a second step or a link."""
+        return [(name, value) for name in self.fields for value in self.data.getlist(name)]
+
+    def choices_url(self) -> str:
+        """The configurator's GET address showing these choices again."""
+        return f"{self.product.get_absolute_url()}?{urlencode(self.posted_choices())}"
 
     def configuration(self) -> Configuration:
         data = self.cleaned_data
@@ -168,3 +194,8 @@ def _with_delta(label: str, amount: int, currency: str) -> str:
 
 class PresetForm(forms.Form):
     name = forms.CharField(max_length=60, label="Preset name")
+    # Only the second step (the name is taken) sends it.
+    on_conflict = forms.ChoiceField(
+        required=False,
+        choices=[(OnConflict.REPLACE, "Replace"), (OnConflict.KEEP_BOTH, "Keep both")],
+    )

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .exceptions import PresetError
+from .exceptions import PresetError, PresetNameTaken
 from .models import ConfigurationPreset, PricingVersion, Product, SearchEvent
 from .pricing import Configuration, price_configuration
 from .selectors import preset_list_for_user, pricing_version_forget
@@ -55,12 +55,49 @@ def _validated(product: Product, configuration: Configuration, name: str) -> tup
     return name, configuration.as_dict()
 
 
+class OnConflict:
+    """What saving a preset does when the name is taken: ask first, replace it, or keep both."""
+
+    ASK = "ask"
+    REPLACE = "replace"
+    KEEP_BOTH = "keep_both"
+
+
+def _free_name(name: str, taken: set[str], on_conflict: str) -> str:
+    """The name to save under; "keep both" numbers the new one: “Launch (2)”."""
+    if name not in taken or on_conflict == OnConflict.REPLACE:
+        return name
+    number = 2
+    while True:
+        suffix = f" ({number})"
+        candidate = name[: 60 - len(suffix)] + suffix
+        if candidate not in taken:
+            break
+        number += 1
+    if on_conflict == OnConflict.KEEP_BOTH:
+        return candidate
+    raise PresetNameTaken(name, alternative=candidate)
+
+
 @transaction.atomic
-def preset_save_for_user(*, user, product: Product, name: str, configuration: Configuration):
-    """Save (or overwrite by name) a signed-in client's preset."""
+def preset_save_for_user(
+    *,
+    user,
+    product: Product,
+    name: str,
+    configuration: Configuration,
+    on_conflict: str = OnConflict.ASK,
+):
+    """Save a signed-in client's preset; a taken name raises `PresetNameTaken` unless the
+    client chose to replace it or keep both."""
     name, data = _validated(product, configuration, name)
-    existing = ConfigurationPreset.objects.filter(user=user, product=product)
-    if existing.count() >= MAX_PRESETS_PER_PRODUCT and not existing.filter(name=name).exists():
+    taken = set(
+        ConfigurationPreset.objects.filter(user=user, product=product).values_list(
+            "name", flat=True
+        )
+    )
+    name = _free_name(name, taken, on_conflict)
+    if len(taken) >= MAX_PRESETS_PER_PRODUCT and name not in taken:
         raise PresetError(f"You can keep up to {MAX_PRESETS_PER_PRODUCT} presets per service.")
     try:
         with transaction.atomic():
@@ -94,14 +131,21 @@ def preset_list_for_visitor(*, user, session, product: Product) -> list[dict]:
 
 
 def preset_save_for_session(
-    *, session, product: Product, name: str, configuration: Configuration
+    *,
+    session,
+    product: Product,
+    name: str,
+    configuration: Configuration,
+    on_conflict: str = OnConflict.ASK,
 ) -> dict:
-    """A visitor's presets live in their session until they sign in."""
+    """A visitor's presets live in their session until they sign in; names as for clients."""
     name, data = _validated(product, configuration, name)
+    presets = session.get(SESSION_PRESETS_KEY, [])
+    name = _free_name(
+        name, {p.get("name") for p in presets if p.get("product_id") == product.pk}, on_conflict
+    )
     presets = [
-        p
-        for p in session.get(SESSION_PRESETS_KEY, [])
-        if not (p.get("product_id") == product.pk and p.get("name") == name)
+        p for p in presets if not (p.get("product_id") == product.pk and p.get("name") == name)
     ]
     if sum(1 for p in presets if p.get("product_id") == product.pk) >= MAX_PRESETS_PER_PRODUCT:
         raise PresetError(f"You can keep up to {MAX_PRESETS_PER_PRODUCT} presets per service.")

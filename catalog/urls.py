@@ -7,6 +7,7 @@ app_name = "catalog"
 urlpatterns = [
     path("catalog/", views.catalog_list, name="catalog-list"),
     path("products/<slug:slug>/price/", views.product_price, name="product-price"),
+    path("products/<slug:slug>/configure/", views.product_configure, name="product-configure"),
     path("products/<slug:slug>/presets/", views.preset_save, name="preset-save"),
     path(
         "products/<slug:slug>/presets/<str:preset_id>/delete/",

@@ -12,6 +12,7 @@ from core.api import json_error
 from core.exceptions import ApplicationError
 from core.page_cache import is_stateless_visitor, may_store, path_key
 
+from .exceptions import PresetNameTaken
 from .forms import CatalogQueryForm, ConfiguratorForm, PresetForm
 from .pricing import price_configuration
 from .selectors import (
@@ -25,6 +26,7 @@ from .selectors import (
     search_trending_cached,
 )
 from .services import (
+    OnConflict,
     preset_delete_for_session,
     preset_delete_for_user,
     preset_save_for_session,
@@ -124,33 +126,50 @@ def product_price(request, slug):
 
 
 @require_POST
+def product_configure(request, slug):
+    """ "Update price" without JavaScript: the choices go to the product page's address, which
+    prices and checks them (the form posts, so its CSRF token and preset name stay out of it)."""
+    product = _product_or_404(slug)
+    return redirect(ConfiguratorForm(request.POST, product=product).choices_url())
+
+
+@require_POST
 def preset_save(request, slug):
+    """Save the configuration as a preset and show it again; a taken name asks first."""
     product = _product_or_404(slug)
     preset_form = PresetForm(request.POST)
     form = ConfiguratorForm(request.POST, product=product)
+    back = form.choices_url() + "#presets"
     if not preset_form.is_valid():
         messages.error(request, "Give the preset a name (up to 60 characters).")
-    elif not form.is_valid():
+        return redirect(back)
+    if not form.is_valid():
         messages.error(request, "The configuration is not valid, so it was not saved.")
-    else:
-        save = preset_save_for_user if request.user.is_authenticated else preset_save_for_session
-        owner = (
-            {"user": request.user}
-            if request.user.is_authenticated
-            else {"session": request.session}
+        return redirect(back)
+    owner = (
+        {"user": request.user} if request.user.is_authenticated else {"session": request.session}
+    )
+    save = preset_save_for_user if request.user.is_authenticated else preset_save_for_session
+    try:
+        preset = save(
+            **owner,
+            product=product,
+            name=preset_form.cleaned_data["name"],
+            configuration=form.configuration(),
+            on_conflict=preset_form.cleaned_data["on_conflict"] or OnConflict.ASK,
         )
-        try:
-            save(
-                **owner,
-                product=product,
-                name=preset_form.cleaned_data["name"],
-                configuration=form.configuration(),
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Saved preset “{preset_form.cleaned_data['name'].strip()}”.")
-    return redirect(product.get_absolute_url() + "#presets")
+    except PresetNameTaken as exc:
+        return render(
+            request,
+            "catalog/preset_replace.html",
+            {"product": product, "taken": exc, "fields": form.posted_choices(), "back": back},
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        name = preset.name if request.user.is_authenticated else preset["name"]
+        messages.success(request, f"Saved preset “{name}”.")
+    return redirect(back)
 
 
 @require_POST

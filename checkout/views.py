@@ -54,27 +54,33 @@ def cart_detail(request):
 
 
 @require_POST
-def cart_add_item(request, slug):
+def cart_add_item(request, slug, *, refused=None):
+    """Add a configured service. A refusal keeps the customer's choices: the product page,
+    which composes itself in a layer above, passes `refused(request, slug, form=…, error=…)`
+    to answer with itself; a post from anywhere else goes to that page with the choices."""
     product = product_get_for_pricing(slug=slug)
     if product is None:
         raise Http404("No such service.")
     form = ConfiguratorForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(
-            request, "Please correct the highlighted choices before adding to your cart."
-        )
-        return redirect(product.get_absolute_url())
-    try:
-        cart_add(
-            cart=cart_for_request(request, create=True),
-            product=product,
-            configuration=form.configuration(),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(product.get_absolute_url())
-    messages.success(request, f"Added {product.title} to your cart.")
-    return redirect("checkout:cart")
+    error = None
+    if form.is_valid():
+        try:
+            cart_add(
+                cart=cart_for_request(request, create=True),
+                product=product,
+                configuration=form.configuration(),
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Added {product.title} to your cart.")
+            return redirect("checkout:cart")
+    if refused is not None:
+        return refused(request, slug, form=form, error=error)
+    messages.error(
+        request, error or "Please correct the highlighted choices before adding to your cart."
+    )
+    return redirect(form.choices_url())
 
 
 @require_POST

@@ -4,9 +4,9 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog.forms import ConfiguratorForm, PresetForm
+from catalog.forms import ConfiguratorForm
 from catalog.pricing import Configuration, default_configuration, price_configuration
 from catalog.selectors import (
     bundle_list_for_product,
@@ -17,6 +17,7 @@ from catalog.selectors import (
     product_get_for_display,
 )
 from catalog.services import preset_list_for_visitor
+from checkout.views import cart_add_item
 from core.exceptions import ApplicationError
 from core.page_cache import is_stateless_visitor
 
@@ -41,16 +42,24 @@ def home(request):
     )
 
 
-@require_GET
+INVALID_CHOICES = "Please correct the highlighted choices."
+
+
+@require_http_methods(["GET", "POST"])
 def product_detail(request, slug):
+    """The product page; its configurator posts "Add to cart" here, so a refused one answers
+    with this page, the customer's choices and what to correct."""
+    if request.method == "POST":
+        return cart_add_item(request, slug, refused=product_page_response)
     return product_page_response(request, slug)
 
 
-def product_page_response(request, slug, *, marketing=None):
+def product_page_response(request, slug, *, marketing=None, form=None, error=None):
     """The storefront product page, merged with its marketing page when one is published.
 
-    `marketing` is given by Wagtail's preview to show unsaved content in place. Everything
-    priced here comes from caches keyed by the pricing version, read once.
+    `marketing` is given by Wagtail's preview to show unsaved content in place; `form` and
+    `error` by a refused "Add to cart" (answered with status 400). Everything priced here
+    comes from caches keyed by the pricing version, read once.
     """
     version = pricing_version(recent=is_stateless_visitor(request))
     product = product_get_for_display(slug=slug, version=version)
@@ -61,9 +70,15 @@ def product_page_response(request, slug, *, marketing=None):
     content = marketing_content(page=marketing, preview=preview) if marketing else None
     campaigns = campaign_rules_cached(product=product, version=version)
     presets = preset_list_for_visitor(user=request.user, session=request.session, product=product)
-    form, configuration, error = _configurator(request, product, presets)
+    refused = form is not None
+    if not refused:
+        form, configuration, error = _configurator(request, product, presets)
+    elif form.is_valid():
+        configuration = form.configuration()  # valid, refused by the cart: still priced
+    else:
+        configuration, error = None, INVALID_CHOICES
     breakdown = None
-    if error is None:
+    if configuration is not None:
         try:
             breakdown = price_configuration(
                 product=product, configuration=configuration, campaigns=campaigns
@@ -76,20 +91,22 @@ def product_page_response(request, slug, *, marketing=None):
         {
             "product": product,
             "form": form,
+            "controls": form.controls(),
             "breakdown": breakdown,
             "price_error": error,
             "presets": presets,
-            "preset_form": PresetForm(),
             "campaign": next((c for c in campaigns if c.applies_to(product, timezone.now())), None),
             "tiers": list(product.tiers.all()),
             "marketing": content,
             "bundles": bundle_list_for_product(product=product, version=version),
         },
+        status=400 if refused else 200,
     )
 
 
 def _configurator(request, product, presets):
-    """(form, configuration, error): a chosen preset, the submitted choices, or the defaults."""
+    """(form, configuration or None when the choices are invalid, error): a chosen preset, the
+    submitted choices, or the defaults."""
     configuration = default_configuration(product)
     preset_id = request.GET.get("preset", "")
     if preset_id:
@@ -103,6 +120,6 @@ def _configurator(request, product, presets):
         form = ConfiguratorForm(request.GET, product=product)
         if form.is_valid():
             return form, form.configuration(), None
-        return form, configuration, "Please correct the highlighted choices."
+        return form, None, INVALID_CHOICES
     initial = ConfiguratorForm.initial_from(configuration, product)
     return ConfiguratorForm(product=product, initial=initial), configuration, None

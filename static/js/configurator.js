@@ -1,11 +1,15 @@
-// Progressive enhancement: refresh the server-computed price breakdown as choices change.
+// Progressive enhancement: refresh the server-computed price breakdown as choices change,
+// and let Enter in the preset name save the preset (without this, Enter updates the price).
 (function () {
   "use strict";
   var form = document.getElementById("configurator");
   var target = document.getElementById("breakdown");
   if (!form || !target || !window.fetch) return;
-  var pending;
+  var presetName = document.getElementById("id_name");
+  var saveButton = document.getElementById("save-preset");
+  var pending, timer;
   function refresh() {
+    clearTimeout(timer);
     var params = new URLSearchParams(new FormData(form));
     params.delete("name");
     params.delete("csrfmiddlewaretoken");
@@ -19,14 +23,29 @@
           var p = document.createElement("p");
           p.className = "form-errors";
           p.setAttribute("role", "alert");
-          p.textContent = body.error.message;
+          var fields = body.error.fields || {};
+          var first = Object.keys(fields)[0];
+          p.textContent = first ? fields[first][0] : body.error.message;
           return p.outerHTML;
         });
       })
       .then(function (html) { target.innerHTML = html; })
       .catch(function () {});
   }
-  form.addEventListener("change", function (event) {
-    if (event.target.name !== "name") refresh();
+  // Typing waits for a pause; a click or leaving the field prices at once.
+  form.addEventListener("input", function (event) {
+    if (event.target === presetName) return;
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
   });
+  form.addEventListener("change", function (event) {
+    if (event.target !== presetName) refresh();
+  });
+  if (presetName && saveButton && form.requestSubmit) {
+    presetName.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      form.requestSubmit(saveButton);
+    });
+  }
 })();
