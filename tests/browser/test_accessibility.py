@@ -45,9 +45,18 @@ def test_browsing_pages(page, seeded, audit):
     expect(page.get_by_role("heading", name="Configure")).to_be_visible()
     audit.scan("product")
 
+    page.get_by_label(re.compile("Quantity")).fill("0")
+    page.get_by_role("button", name="Update price").click()
+    expect(page.get_by_label(re.compile("Quantity"))).to_have_attribute("aria-invalid", "true")
+    audit.scan("product-invalid-choice")
+
     page.get_by_role("link", name="Cart").click()
     expect(page.get_by_role("heading", name="Your cart is empty.")).to_be_visible()
     audit.scan("cart-empty")
+
+    page.goto("/no-such-page/")
+    expect(page.get_by_role("heading", name="We cannot find that page")).to_be_visible()
+    audit.scan("not-found")
 
     audit.assert_clean()
 
@@ -74,6 +83,11 @@ def test_purchase_pages(page, seeded, audit):
     expect(page.get_by_role("heading", name=re.compile(r"^Pay \$"))).to_be_visible()
     audit.scan("hosted-payment")
 
+    page.get_by_role("button", name="Cancel and return to the shop").click()
+    expect(page.get_by_text("Payment was cancelled")).to_be_visible()
+    audit.scan("payment-cancelled")
+
+    page.get_by_role("button", name="Continue to payment").click()
     page.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     expect(page.get_by_role("heading", name=re.compile("your order is paid"))).to_be_visible()
     audit.scan("order")
