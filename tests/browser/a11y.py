@@ -13,7 +13,8 @@ WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "he
 def axe_scan(page) -> list[dict]:
     """The serious and critical violations on the page as it is now (WCAG 2.x A/AA and axe's
     best practices; rules axe could not decide, such as text over an image, are not counted)."""
-    page.add_script_tag(path=AXE)
+    if not page.evaluate("() => 'axe' in window"):
+        page.add_script_tag(path=AXE)
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [found for found in results["violations"] if found["impact"] in BLOCKING]
 
