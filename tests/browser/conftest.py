@@ -1,7 +1,15 @@
+import io
 import os
 import shutil
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.core.management import call_command
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Collection, Locale, Page
+
+from cms.models import ProductMarketingPage
 
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -36,3 +44,30 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def wagtail_baseline():
+    """What Wagtail's data migrations create and a transactional test's flush removes.
+
+    (serialized_rollback cannot bring it back here: Playwright's event loop gives the test
+    thread another connection object, one without the serialized contents.)
+    """
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.exists():
+        Page.add_root(instance=Page(title="Root", slug="root"))
+
+
+@pytest.fixture
+def seeded():
+    """The demo shop of `make run`: catalog, campaign, CMS pages with images, demo orders."""
+    # Flushed images reuse their ids, so cached renditions must not outlive a test.
+    caches["renditions"].clear()
+    wagtail_baseline()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert ProductMarketingPage.objects.live().count() == 2
+    yield
+    caches["renditions"].clear()

@@ -1,49 +1,11 @@
 """The seeded CMS content in a real browser: text merged into the storefront, images that load."""
 
-import io
 import re
 
 import pytest
-from django.conf import settings
-from django.core.cache import caches
-from django.core.management import call_command
 from playwright.sync_api import expect
-from wagtail.coreutils import get_supported_content_language_variant
-from wagtail.models import Collection, Locale, Page
-
-from cms.models import ProductMarketingPage
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wagtail_baseline():
-    """What Wagtail's data migrations create and a transactional test's flush removes.
-
-    (serialized_rollback cannot bring it back here: Playwright's event loop gives the test
-    thread another connection object, one without the serialized contents.)
-    """
-    Locale.objects.get_or_create(
-        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
-    )
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    if not Page.objects.exists():
-        Page.add_root(instance=Page(title="Root", slug="root"))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_renditions_cache():
-    """Flushed images reuse their ids, so cached renditions must not outlive a test."""
-    caches["renditions"].clear()
-    yield
-    caches["renditions"].clear()
-
-
-@pytest.fixture
-def seeded():
-    wagtail_baseline()
-    call_command("seed_demo", stdout=io.StringIO())
-    assert ProductMarketingPage.objects.live().count() == 2
 
 
 def images_loaded(page, selector: str) -> list[dict]:

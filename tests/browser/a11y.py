@@ -1,0 +1,54 @@
+"""The vendored axe-core run against the page a browser test is on."""
+
+from pathlib import Path
+
+HERE = Path(__file__).parent
+AXE = HERE / "vendor" / "axe-core" / "axe.min.js"
+SCREENSHOTS = HERE / ".screenshots"
+BLOCKING = {"serious", "critical"}
+
+WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def axe_scan(page) -> list[dict]:
+    """The serious and critical violations on the page as it is now (WCAG 2.x A/AA and axe's
+    best practices; rules axe could not decide, such as text over an image, are not counted)."""
+    if not page.evaluate("() => 'axe' in window"):
+        page.add_script_tag(path=AXE)
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [found for found in results["violations"] if found["impact"] in BLOCKING]
+
+
+def describe(violations: list[dict]) -> str:
+    """One line per violation (rule id, impact, help, link) and one per element it hit."""
+    lines = []
+    for found in violations:
+        lines.append(f"  {found['id']} [{found['impact']}] {found['help']} <{found['helpUrl']}>")
+        for node in found["nodes"]:
+            summary = " ".join(node["failureSummary"].split())
+            lines.append(f"      {' '.join(map(str, node['target']))}: {summary}")
+    return "\n".join(lines)
+
+
+class AccessibilityAudit:
+    """Scans each page a journey reaches at every width, keeps a screenshot of each, and
+    reports every blocking violation of the whole journey at once, so one run lists all there
+    is to fix."""
+
+    def __init__(self, page):
+        self.page = page
+        self.found: dict[str, list[dict]] = {}
+
+    def scan(self, name: str) -> None:
+        self.page.wait_for_load_state()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        for width_name, size in WIDTHS.items():
+            self.page.set_viewport_size(size)
+            self.page.screenshot(path=SCREENSHOTS / f"{name}-{width_name}.png", full_page=True)
+            self.found[f"{name} at {width_name} width"] = axe_scan(self.page)
+        self.page.set_viewport_size(WIDTHS["desktop"])
+
+    def assert_clean(self) -> None:
+        failing = {where: found for where, found in self.found.items() if found}
+        report = "\n".join(f"{where}:\n{describe(found)}" for where, found in failing.items())
+        assert not failing, f"serious or critical accessibility violations:\n{report}"
