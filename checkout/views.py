@@ -20,7 +20,7 @@ from .forms import CartQuantityForm, CheckoutForm
 from .gateways import get_gateway
 from .gateways.local import session_object
 from .models import CheckoutSession, SessionStatus
-from .selectors import cart_view
+from .selectors import cart_view, order_payment_plan
 from .services import (
     PAYABLE,
     cart_add,
@@ -289,13 +289,15 @@ def hosted_checkout(request, provider_id):
     refusal = _hosted_refusal(session)
     if request.method == "POST" and refusal is None:
         return _hosted_action(request, session, request.POST.get("action", ""))
+    lines = list(session.order.lines.all())
     return render(
         request,
         "checkout/hosted.html",
         {
             "session": session,
             "order": session.order,
-            "lines": list(session.order.lines.all()),
+            "lines": lines,
+            "plan": order_payment_plan(order=session.order, lines=lines),
             "refusal": refusal,
         },
     )

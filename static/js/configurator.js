@@ -26,7 +26,18 @@
       .then(function (html) { target.innerHTML = html; })
       .catch(function () {});
   }
+  // Add-ons that come only with monthly billing cannot be chosen for a one-off purchase.
+  function syncBilling() {
+    var billing = form.querySelector('input[name="billing"]:checked');
+    var monthly = !billing || billing.value === "subscription";
+    form.querySelectorAll("input[data-subscription-only]").forEach(function (input) {
+      input.disabled = !monthly;
+      if (!monthly) input.checked = false;
+    });
+  }
+  syncBilling();
   form.addEventListener("change", function (event) {
+    if (event.target.name === "billing") syncBilling();
     if (event.target.name !== "name") refresh();
   });
 })();
