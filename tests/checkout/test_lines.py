@@ -328,8 +328,8 @@ def test_cart_checkout_and_payment_page_say_the_same_due_today_and_renewal(clien
     renews = _next_month(timezone.localdate()).strftime("%-d %B %Y")
     # Monthly: 39.00 × 3 − 5% = 111.15; one-off 20.00.
     expected = (
-        "Total today $131.15 Today: your one-off services ($20.00) and the first month of your "
-        f"subscriptions ($111.15). Then $111.15 every month from {renews} ; cancel any time by "
+        "Total today $131.15 Today's payment covers one-off services ($20.00) and the first "
+        f"month ($111.15). Then $111.15 every month from {renews} ; cancel any time by "
         "writing to support@smplat.localhost ."
     )
     assert plan_text(client.get("/cart/").content.decode()) == expected
