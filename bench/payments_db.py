@@ -111,7 +111,7 @@ def place_real_orders(count: int, products) -> list:
             user=AnonymousUser(),
             email=f"bench-webhook-{uuid.uuid4().hex[:12]}@example.com",
             name="Bench Buyer",
-            targets={item.pk: TARGETS[item.product.platform] for item in cart.items.all()},
+            targets={item.pk: [TARGETS[item.product.platform]] for item in cart.items.all()},
             checkout_token=uuid.uuid4(),
         )
         sessions.append(session_open_at_gateway(session=session, base_url=settings.SITE_URL))

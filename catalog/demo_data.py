@@ -1,4 +1,6 @@
-"""The believable demo catalog loaded by `seed_demo` (backoffice). Amounts are in cents."""
+"""The believable demo catalog loaded by `seed_demo` (backoffice). Amounts are in cents.
+An add-on is (label, amount) or (label, amount, "subscription") when it comes with monthly
+billing only."""
 
 CATEGORIES = [
     ("instagram", "Instagram growth", "Followers, engagement and reach for Instagram accounts."),
@@ -21,6 +23,7 @@ PRODUCTS = [
         "billing_modes": "both",
         "subscription_amount": 3900,
         "quantity_label": "accounts",
+        "one_account_per_unit": True,
         "max_quantity": 12,
         "summary": "Organic-looking follower growth from targeted, real-interest audiences.",
         "description": "We grow your Instagram audience with interest-targeted promotion, "
@@ -51,7 +54,7 @@ PRODUCTS = [
                 [("Country targeting", 1200, False), ("Niche hashtags", 900, False)],
             ),
         ],
-        "addons": [("Story views boost", 990), ("Monthly strategy call", 4900)],
+        "addons": [("Story views boost", 990), ("Monthly strategy call", 4900, "subscription")],
         "tiers": [(3, "5"), (6, "10"), (12, "15")],
     },
     {
@@ -113,6 +116,7 @@ PRODUCTS = [
         "billing_modes": "both",
         "subscription_amount": 4500,
         "quantity_label": "accounts",
+        "one_account_per_unit": True,
         "max_quantity": 12,
         "summary": "Followers and For You momentum for creators and brands on TikTok.",
         "description": "A managed TikTok growth programme: follower delivery, view boosts on new "
@@ -289,6 +293,7 @@ PRODUCTS = [
         "platform": "instagram",
         "base_amount": 14900,
         "quantity_label": "accounts",
+        "one_account_per_unit": True,
         "max_quantity": 10,
         "summary": "A deep audit of content, audience and growth levers, with a 90-day plan.",
         "description": "We analyse 90 days of posts, your audience and competitors, and deliver a prioritised plan.",
@@ -312,6 +317,7 @@ PRODUCTS = [
         "billing_modes": "subscription",
         "subscription_amount": 7900,
         "quantity_label": "accounts",
+        "one_account_per_unit": True,
         "max_quantity": 20,
         "summary": "Weekly cross-platform reports with baselines, trends and recommendations.",
         "description": "Follower, reach and engagement tracking across platforms with a weekly digest.",

@@ -70,16 +70,23 @@ class ConfiguratorForm(forms.Form):
             field.group = group
             self.fields[name] = field
             self.group_fields.append(name)
-        addons = [a for a in product.addons.all() if a.is_active]
+        monthly = BillingMode.SUBSCRIPTION in product.offered_billing
+        addons = [
+            a for a in product.addons.all() if a.is_active and (monthly or not a.subscription_only)
+        ]
         if addons:
             self.fields["addons"] = forms.MultipleChoiceField(
                 required=False,
                 label="Add-ons",
-                choices=[
-                    (str(a.pk), _with_delta(a.label, a.amount, product.currency)) for a in addons
-                ],
+                choices=[(str(a.pk), _addon_label(a, product)) for a in addons],
                 widget=forms.CheckboxSelectMultiple,
             )
+            # Offered with monthly billing only: the configurator's script disables them for one-off.
+            self.fields["addons"].subscription_only = {
+                str(a.pk)
+                for a in addons
+                if a.subscription_only and len(product.offered_billing) > 1
+            }
         unit = product.quantity_label
         self.fields["quantity"] = forms.IntegerField(
             min_value=product.min_quantity,
@@ -142,6 +149,7 @@ class ConfiguratorForm(forms.Form):
                         (str(v), label, str(v) in selected)
                         for v, label in getattr(field, "choices", [])
                     ],
+                    "subscription_only": getattr(field, "subscription_only", set()),
                 }
             )
         return controls
@@ -183,6 +191,13 @@ class ConfiguratorForm(forms.Form):
             quantity=data["quantity"],
             billing=data["billing"],
         )
+
+
+def _addon_label(addon, product: Product) -> str:
+    label = _with_delta(addon.label, addon.amount, product.currency)
+    if addon.subscription_only and len(product.offered_billing) > 1:
+        return f"{label}, with monthly billing only"
+    return label
 
 
 def _with_delta(label: str, amount: int, currency: str) -> str:

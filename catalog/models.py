@@ -68,6 +68,11 @@ class Product(TimeStampedModel):
     min_quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     max_quantity = models.PositiveIntegerField(default=100, validators=[MaxValueValidator(10_000)])
     quantity_label = models.CharField(max_length=40, default="packages")
+    one_account_per_unit = models.BooleanField(
+        default=False,
+        help_text="Each unit is delivered to its own account: a quantity of 3 asks the customer "
+        "for three accounts and makes three deliveries.",
+    )
     is_active = models.BooleanField(default=True, db_index=True)
     position = models.PositiveIntegerField(default=0)
 
@@ -149,6 +154,10 @@ class AddOn(models.Model):
     label = models.CharField(max_length=80)
     description = models.CharField(max_length=200, blank=True)
     amount = models.PositiveBigIntegerField(help_text="Added to the unit price, in minor units.")
+    subscription_only = models.BooleanField(
+        default=False,
+        help_text="Offered only with monthly billing (a monthly call makes no sense once).",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
 

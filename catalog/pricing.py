@@ -16,8 +16,10 @@ Percentages round half up to a whole minor unit.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
@@ -200,7 +202,7 @@ def price_configuration(
         interval = None
     lines = [PriceLine("base", product.title, base)]
     lines += _option_lines(product, configuration.option_ids, currency)
-    lines += _addon_lines(product, configuration.addon_ids, currency)
+    lines += _addon_lines(product, configuration, currency)
 
     unit = sum((line.unit_amount for line in lines), Money.zero(currency))
     if unit.amount < 0:
@@ -281,7 +283,8 @@ def _option_lines(product: Product, option_ids: tuple[int, ...], currency: str) 
     return lines
 
 
-def _addon_lines(product: Product, addon_ids: tuple[int, ...], currency: str) -> list[PriceLine]:
+def _addon_lines(product: Product, configuration: Configuration, currency: str) -> list[PriceLine]:
+    addon_ids = configuration.addon_ids
     if len(addon_ids) > MAX_SELECTED_IDS:
         raise InvalidConfiguration("Too many add-ons selected.")
     if len(set(addon_ids)) != len(addon_ids):
@@ -293,6 +296,13 @@ def _addon_lines(product: Product, addon_ids: tuple[int, ...], currency: str) ->
         if addon is None:
             raise InvalidConfiguration(
                 f"Add-on {pk} is not available for {product.title}.", extra={"addon": pk}
+            )
+        if addon.subscription_only and configuration.billing != BillingMode.SUBSCRIPTION:
+            raise InvalidConfiguration(
+                f"{addon.label} comes only with a monthly subscription: choose monthly billing "
+                "or leave it out.",
+                code="addon_subscription_only",
+                extra={"addon": pk},
             )
         lines.append(PriceLine("addon", addon.label, Money(addon.amount, currency)))
     return lines
@@ -437,6 +447,54 @@ class CartPricing:
     @property
     def is_subscription(self) -> bool:
         return any(line.breakdown and line.breakdown.interval for line in self.lines)
+
+    def payment_plan(self, *, today: date) -> PaymentPlan | None:
+        if self.total is None:
+            return None
+        return payment_plan(
+            ((line.total, line.breakdown.interval) for line in self.lines),
+            currency=self.currency,
+            today=today,
+        )
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    """What the customer pays now and what renews, said the same way by cart, checkout and the
+    payment page. `due_today` is the first payment: one-off services plus the first month of
+    each subscription; `renewal` is then charged every `interval` from `renews_on`."""
+
+    due_today: Money
+    one_off: Money
+    renewal: Money | None
+    interval: str | None
+    renews_on: date | None
+
+
+def payment_plan(
+    charges: Iterable[tuple[Money, str | None]], *, currency: str, today: date
+) -> PaymentPlan:
+    """The plan for priced lines, or for an order's lines copied from them: (line total,
+    billing interval or None) each. Subscriptions renew a month after the day they are paid,
+    as the payment provider bills them."""
+    due = one_off = Money.zero(currency)
+    renewal, interval = None, None
+    for amount, line_interval in charges:
+        due += amount
+        if line_interval:
+            renewal = amount if renewal is None else renewal + amount
+            interval = line_interval
+        else:
+            one_off += amount
+    return PaymentPlan(due, one_off, renewal, interval, _month_after(today) if interval else None)
+
+
+def _month_after(day: date) -> date:
+    """The same day next month, or that month's last day when it is shorter."""
+    year, month = day.year + day.month // 12, day.month % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def price_cart(lines: Iterable[CartLineInput], rules: PricingRules, *, at=None) -> CartPricing:

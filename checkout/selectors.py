@@ -8,11 +8,19 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from catalog.pricing import CartLineInput, CartPricing, PricedLine, price_cart
+from catalog.pricing import (
+    CartLineInput,
+    CartPricing,
+    PaymentPlan,
+    PricedLine,
+    payment_plan,
+    price_cart,
+)
 from catalog.selectors import pricing_rules, pricing_version, products_for_pricing
 from core.money import Money
 
 from .models import Cart, CartItem, CheckoutSession, WebhookEvent, WebhookOutcome
+from .targets import targets_needed
 
 
 @dataclass(frozen=True)
@@ -21,10 +29,18 @@ class CartLine:
 
     item: CartItem
     priced: PricedLine
+    label: str  # tells two lines of one service apart
 
     @property
     def product(self):
         return self.item.product
+
+    @property
+    def targets_needed(self) -> int:
+        return targets_needed(
+            one_account_per_unit=self.product.one_account_per_unit,
+            quantity=self.breakdown.quantity if self.breakdown else 1,
+        )
 
     @property
     def breakdown(self):
@@ -47,6 +63,7 @@ class CartLine:
 class CartView:
     lines: list[CartLine]
     pricing: CartPricing | None
+    plan: PaymentPlan | None = None  # what is paid today and what renews
 
     @property
     def total(self) -> Money | None:
@@ -96,10 +113,48 @@ def cart_view(*, cart: Cart | None) -> CartView:
         pricing_rules(version=version, bundles=any(item.bundle_id for item in items)),
     )
     lines = [
-        CartLine(item=item, priced=priced)
-        for item, priced in zip(items, pricing.lines, strict=True)
+        CartLine(item=item, priced=priced, label=label)
+        for item, priced, label in zip(items, pricing.lines, _labels(pricing.lines), strict=True)
     ]
-    return CartView(lines=lines, pricing=pricing)
+    return CartView(
+        lines=lines, pricing=pricing, plan=pricing.payment_plan(today=timezone.localdate())
+    )
+
+
+def _labels(lines: tuple[PricedLine, ...]) -> list[str]:
+    """The service's title; where a service has several lines, also which line it is, its
+    quantity and choices ("Instagram Growth — line 2, 3 accounts, Premium")."""
+    lines_of = {}
+    for line in lines:
+        lines_of.setdefault(line.product.pk, []).append(line.key)
+    labels = []
+    for line in lines:
+        keys, product = lines_of[line.product.pk], line.product
+        if len(keys) == 1 or line.breakdown is None:
+            labels.append(product.title)
+            continue
+        quantity = line.breakdown.quantity
+        unit = product.quantity_label.removesuffix("s") if quantity == 1 else product.quantity_label
+        chosen = set(line.breakdown.configuration.option_ids)
+        choices = [
+            option.label
+            for group in product.option_groups.all()
+            for option in group.options.all()
+            if option.pk in chosen
+        ]
+        details = ", ".join([f"line {keys.index(line.key) + 1}", f"{quantity} {unit}", *choices])
+        labels.append(f"{product.title} — {details}")
+    return labels
+
+
+def order_payment_plan(*, order, lines) -> PaymentPlan:
+    """The plan of a placed order, from its lines (copies of the cart's pricing), as the cart
+    and checkout said it."""
+    return payment_plan(
+        ((line.total, line.interval or None) for line in lines),
+        currency=order.currency,
+        today=timezone.localdate(),
+    )
 
 
 def session_get_by_ref(ref: str) -> CheckoutSession | None:

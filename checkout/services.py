@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -37,7 +38,7 @@ from .models import (
     RefundLookup,
     SessionStatus,
 )
-from .selectors import CartView, cart_view
+from .selectors import CartLine, CartView, cart_view
 from .transitions import DUPLICATE_PAYMENT_TRANSITIONS, SESSION_TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -218,13 +219,14 @@ def checkout_submit(
     user,
     email: str,
     name: str,
-    targets: dict[int, str],
+    targets: Mapping[int, Sequence[str]],
     checkout_token: uuid.UUID,
     priced: CartView | None = None,
 ) -> tuple[Order, CheckoutSession, bool]:
     """Order + first CheckoutSession in one transaction; (order, session, created).
 
-    The order copies the cart's `price_cart` result; nothing is priced here. A resubmitted form (same token) gets the
+    The order copies the cart's `price_cart` result; nothing is priced here. `targets` names
+    each cart line's accounts: one per unit for a per-account service, else one. A resubmitted form (same token) gets the
     order it already created, never a second one (the token is unique; `order_place` hands
     back the order that holds it). `priced` is the cart as the same request just priced it,
     to avoid pricing it twice.
@@ -234,18 +236,16 @@ def checkout_submit(
         raise CheckoutError("Your cart is empty.", code="cart_empty")
     if not view.can_check_out:
         raise CheckoutError("Your cart needs attention before checkout.", code="cart_invalid")
-    for line in view.lines:
-        if not targets.get(line.item.pk, "").strip():
-            raise CheckoutError(
-                f"Tell us which account to grow for {line.product.title}.", code="target_missing"
-            )
+    accounts = {
+        line.item.pk: _line_targets(line, targets.get(line.item.pk, ())) for line in view.lines
+    }
     account, _ = _account_for(email, name, user)
     order, created = order_place(
         user=account,
         email=email,
         name=name,
         pricing=view.pricing,
-        targets={key: target.strip() for key, target in targets.items()},
+        targets=accounts,
         checkout_token=checkout_token,
     )
     if not created:
@@ -253,6 +253,30 @@ def checkout_submit(
     session = _session_create(order=order, attempt=1)
     cart.items.all().delete()
     return order, session, True
+
+
+def _line_targets(line: CartLine, targets: Sequence[str]) -> list[str]:
+    """The line's accounts, checked again here: as many as it is delivered to, all distinct."""
+    accounts = [target.strip() for target in targets]
+    needed = line.targets_needed
+    if len(accounts) < needed or not all(accounts):
+        raise CheckoutError(
+            f"Tell us which account to grow for {line.label}"
+            + (f": {needed} accounts, one for each delivery." if needed > 1 else "."),
+            code="target_missing",
+        )
+    if len(accounts) > needed:
+        raise CheckoutError(
+            f"{line.label} is delivered to {needed} account{'s' if needed > 1 else ''}, "
+            f"not {len(accounts)}.",
+            code="targets_count",
+        )
+    if len({account.casefold() for account in accounts}) < len(accounts):
+        raise CheckoutError(
+            f"An account is listed twice for {line.label}: each account gets its own delivery.",
+            code="target_duplicate",
+        )
+    return accounts
 
 
 def _session_create(

@@ -21,7 +21,7 @@ from .gateways import get_gateway
 from .gateways.local import session_object
 from .models import CheckoutSession, PaymentStatus, SessionStatus
 from .order_page import order_page, order_state_get
-from .selectors import cart_view
+from .selectors import cart_view, order_payment_plan
 from .services import (
     PAYABLE,
     cart_add,
@@ -313,14 +313,16 @@ def hosted_checkout(request, provider_id):
     stage, refusal = _hosted_stage(session)
     if request.method == "POST" and stage:
         return _hosted_action(request, session, stage, request.POST.get("action", ""))
+    lines = list(session.order.lines.all())
     return render(
         request,
         "checkout/hosted.html",
         {
             "session": session,
             "order": session.order,
-            "lines": list(session.order.lines.all()),
+            "lines": lines,
             "stage": stage,
+            "plan": order_payment_plan(order=session.order, lines=lines),
             "refusal": refusal,
         },
     )

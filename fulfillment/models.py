@@ -62,13 +62,16 @@ FINISHED = (TaskStatus.SUCCEEDED, TaskStatus.SKIPPED, TaskStatus.CANCELLED)
 
 
 class FulfillmentTask(TimeStampedModel):
-    """One step for one order line, with its own attempts, lease and outcome."""
+    """One step for one account of an order line, with its own attempts, lease and outcome."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="tasks")
     order_line = models.ForeignKey(
         "orders.OrderLine", null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
     )
     step = models.ForeignKey(PlanStep, null=True, blank=True, on_delete=models.SET_NULL)
+    target = models.CharField(
+        max_length=300, blank=True, help_text="The account this task delivers to."
+    )
     position = models.PositiveSmallIntegerField(default=0)
     # The step as it was when the order was paid: plan edits never change running work.
     name = models.CharField(max_length=120)

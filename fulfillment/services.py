@@ -4,6 +4,7 @@ through `fulfillment.transitions.tasks_move`."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,7 +29,8 @@ MANUAL_FALLBACK = PlanStep(
 
 
 def tasks_create_for_order(*, order: Order) -> int:
-    """A task per plan step per order line; runs inside the payment's transaction."""
+    """A task per plan step per account of each order line (a line of 3 accounts is three
+    deliveries); runs inside the payment's transaction."""
     if order.tasks.exists():
         return 0
     now = timezone.now()
@@ -40,14 +42,16 @@ def tasks_create_for_order(*, order: Order) -> int:
     tasks = []
     for line in lines:
         # A product without a plan still gets looked at: one manual step for staff.
-        for step in by_product.get(line.product_id) or [MANUAL_FALLBACK]:
+        steps = by_product.get(line.product_id) or [MANUAL_FALLBACK]
+        for target, step in itertools.product(line.targets, steps):
             tasks.append(
                 FulfillmentTask(
                     order=order,
                     order_line=line,
                     step=step if step.pk else None,
+                    target=target,
                     position=len(tasks),
-                    name=step.name,
+                    name=f"{step.name} for {target}"[:120] if len(line.targets) > 1 else step.name,
                     kind=step.kind,
                     adapter=step.adapter,
                     parameters=step.parameters,
@@ -55,7 +59,7 @@ def tasks_create_for_order(*, order: Order) -> int:
                     backoff_base_seconds=step.backoff_base_seconds,
                     backoff_cap_seconds=step.backoff_cap_seconds,
                     due_at=now + timedelta(seconds=step.delay_seconds),
-                    quantity=line.quantity,
+                    quantity=line.quantity_per_target,
                 )
             )
     FulfillmentTask.objects.bulk_create(tasks)

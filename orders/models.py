@@ -69,7 +69,12 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     billing = models.CharField(max_length=16)
     interval = models.CharField(max_length=8, blank=True)
-    target = models.CharField(max_length=300, help_text="Account handle or link to grow.")
+    target = models.CharField(
+        max_length=300, help_text="The accounts to grow, as the customer reads them."
+    )
+    targets = models.JSONField(
+        default=list, blank=True, help_text="Every account the line is delivered to, in order."
+    )
     currency = models.CharField(max_length=3)
     gross_amount = models.PositiveBigIntegerField()
     discount_amount = models.PositiveBigIntegerField()
@@ -85,6 +90,11 @@ class OrderLine(models.Model):
     @property
     def total(self) -> Money:
         return Money(self.total_amount, self.currency)
+
+    @property
+    def quantity_per_target(self) -> int:
+        """What each account receives: a line of 3 accounts is three deliveries of one."""
+        return self.quantity // max(len(self.targets), 1)
 
 
 class OrderStatusChange(models.Model):

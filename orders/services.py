@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
@@ -33,11 +33,11 @@ def order_place(
     email: str,
     name: str,
     pricing: CartPricing,
-    targets: Mapping[object, str],
+    targets: Mapping[object, Sequence[str]],
     checkout_token,
 ) -> tuple[Order, bool]:
-    """Create an order that copies `pricing` (totals and every line, delivered to
-    `targets[line.key]`); (order, created). A reused token returns its order.
+    """Create an order that copies `pricing` (totals and every line, delivered to each account
+    in `targets[line.key]`); (order, created). A reused token returns its order.
 
     No arithmetic here: every amount comes from `catalog.pricing.price_cart`."""
     if pricing.total is None:
@@ -72,7 +72,8 @@ def order_place(
             quantity=line.breakdown.quantity,
             billing=line.breakdown.billing,
             interval=line.breakdown.interval or "",
-            target=targets[line.key],
+            target=_accounts_text(targets[line.key]),
+            targets=list(targets[line.key]),
             currency=pricing.currency,
             gross_amount=line.gross.amount,
             discount_amount=line.discount.amount,
@@ -90,6 +91,16 @@ def order_place(
         reason="Order placed",
     )
     return order, True
+
+
+def _accounts_text(accounts: Sequence[str], limit: int = 300) -> str:
+    """ "@a, @b, @c" for pages and e-mails; as many as fit, then "and N more"."""
+    for shown in range(len(accounts), 0, -1):
+        rest = len(accounts) - shown
+        text = ", ".join(accounts[:shown]) + (f" and {rest} more" if rest else "")
+        if len(text) <= limit:
+            return text
+    return accounts[0][:limit]
 
 
 def _describe(breakdown: PriceBreakdown) -> str:

@@ -32,6 +32,16 @@
       .then(function (html) { target.innerHTML = html; })
       .catch(function () {});
   }
+  // Add-ons that come only with monthly billing cannot be chosen for a one-off purchase.
+  function syncBilling() {
+    var billing = form.querySelector('input[name="billing"]:checked');
+    var monthly = !billing || billing.value === "subscription";
+    form.querySelectorAll("input[data-subscription-only]").forEach(function (input) {
+      input.disabled = !monthly;
+      if (!monthly) input.checked = false;
+    });
+  }
+  syncBilling();
   // Typing waits for a pause; a click or leaving the field prices at once.
   form.addEventListener("input", function (event) {
     if (event.target === presetName) return;
@@ -39,6 +49,7 @@
     timer = setTimeout(refresh, 300);
   });
   form.addEventListener("change", function (event) {
+    if (event.target.name === "billing") syncBilling();
     if (event.target !== presetName) refresh();
   });
   if (presetName && saveButton && form.requestSubmit) {

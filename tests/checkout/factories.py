@@ -69,7 +69,7 @@ def placed_order(*, owner=None, products=None, open_session=True):
         products = [(product, Configuration(option_ids=(size.pk,), quantity=2))]
     for product, configuration in products:
         cart_add(cart=cart, product=product, configuration=configuration)
-    targets = {item.pk: "@target.account" for item in cart.items.all()}
+    targets = {item.pk: ["@target.account"] for item in cart.items.all()}
     order, session, _ = checkout_submit(
         cart=cart,
         user=owner,

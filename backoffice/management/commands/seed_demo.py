@@ -56,6 +56,7 @@ class Command(BaseCommand):
                 "billing_modes": spec.get("billing_modes", "one_off"),
                 "subscription_amount": spec.get("subscription_amount"),
                 "quantity_label": spec["quantity_label"],
+                "one_account_per_unit": spec.get("one_account_per_unit", False),
                 "max_quantity": spec["max_quantity"],
                 "position": position,
                 "is_active": True,
@@ -77,9 +78,15 @@ class Command(BaseCommand):
                         "position": opt_pos,
                     },
                 )
-        for addon_pos, (label, amount) in enumerate(spec["addons"]):
+        for addon_pos, (label, amount, *billing) in enumerate(spec["addons"]):
             AddOn.objects.update_or_create(
-                product=product, label=label, defaults={"amount": amount, "position": addon_pos}
+                product=product,
+                label=label,
+                defaults={
+                    "amount": amount,
+                    "position": addon_pos,
+                    "subscription_only": billing == ["subscription"],
+                },
             )
         for position, (name, kind, adapter, parameters) in enumerate(
             demo_data.PLANS[spec["category"]]

@@ -65,7 +65,7 @@ class Command(BaseCommand):
             user=client,
             email=client.email,
             name="Demo Client",
-            targets={item.pk: target},
+            targets={item.pk: [target]},
             checkout_token=uuid.uuid4(),
         )
         session_open_at_gateway(session=session, base_url="")
