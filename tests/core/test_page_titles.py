@@ -16,17 +16,17 @@ def title(response) -> str:
 
 
 def test_the_home_page_says_the_brand_once(client):
-    assert title(client.get("/")) == "SMPLAT · Social growth, delivered"
+    assert title(client.get("/")) == "Social growth, delivered · SMPLAT"
 
 
 def test_the_wagtail_home_page_says_the_brand_once_whatever_its_page_title(client):
     home_page(hero_heading="Growth you can watch.")
-    assert title(client.get("/")) == "SMPLAT · Growth you can watch."
+    assert title(client.get("/")) == "Growth you can watch. · SMPLAT"
 
 
-def test_an_seo_title_from_the_editor_is_the_whole_title(client):
-    home_page(seo_title="Grow on Instagram and TikTok | SMPLAT")
-    assert title(client.get("/")) == "Grow on Instagram and TikTok | SMPLAT"
+def test_an_seo_title_from_the_editor_names_the_home_page(client):
+    home_page(seo_title="Grow on Instagram and TikTok")
+    assert title(client.get("/")) == "Grow on Instagram and TikTok · SMPLAT"
 
 
 @pytest.mark.parametrize(
