@@ -22,6 +22,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -331,12 +342,46 @@ def default_configuration(product: Product) -> Configuration:
 def listing_price(
     *, product: Product, campaigns: Iterable[CampaignRule], at
 ) -> tuple[Money, Money, CampaignRule | None]:
-    """(entry price, price after the best running campaign, that campaign) for listing cards."""
+    """(entry price, price after the best running campaign, that campaign) for listing cards;
+    `listing_sale_amount` is the same sale price in SQL, for sorting."""
     price = product.list_price
     campaign, off = campaign_discount_for(
         product=product, amount=price, quantity=1, campaigns=campaigns, at=at
     )
     return price, price - off, campaign
+
+
+def listing_sale_amount(*, at):
+    """`listing_price`'s sale amount as an SQL expression over products annotated with
+    `list_amount`, so the listing can order by the price its cards show in the same query.
+
+    The best running campaign that targets the product or its category comes off the list
+    price: a percentage rounded half up (computed in whole hundredths of a percent, so SQLite's
+    floating-point decimals round exactly as `Money.percent_of` does) or a fixed amount in the
+    product's currency, never more than the price.
+    """
+    hundredths = Cast(Round(F("percent") * 100), BigIntegerField())
+    off = Case(
+        When(
+            kind=Campaign.Kind.PERCENT,
+            then=(OuterRef("list_amount") * hundredths + 5000) / 10000,
+        ),
+        When(
+            kind=Campaign.Kind.FIXED,
+            currency=OuterRef("currency"),
+            then=Least(F("amount"), OuterRef("list_amount")),
+        ),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+    best = (
+        Campaign.objects.filter(is_active=True, starts_at__lte=at, ends_at__gt=at)
+        .filter(Q(products=OuterRef("pk")) | Q(categories=OuterRef("category_id")))
+        .annotate(off=off)
+        .order_by("-off")
+        .values("off")[:1]
+    )
+    return F("list_amount") - Coalesce(Subquery(best, output_field=BigIntegerField()), Value(0))
 
 
 @dataclass(frozen=True)

@@ -37,12 +37,13 @@ from .models import (
     Product,
     SearchEvent,
 )
-from .pricing import BundleRule, CampaignRule, PricingRules, listing_price
+from .pricing import BundleRule, CampaignRule, PricingRules, listing_price, listing_sale_amount
 
 SORTS = {
     "featured": ("position", "title", "pk"),
-    "price_asc": ("list_amount", "title", "pk"),
-    "price_desc": ("-list_amount", "title", "pk"),
+    # By the price the card shows: the sale price when a campaign runs.
+    "price_asc": ("shown_amount", "title", "pk"),
+    "price_desc": ("-shown_amount", "title", "pk"),
     "title_asc": ("title", "pk"),
     "title_desc": ("-title", "-pk"),
 }
@@ -102,8 +103,9 @@ def search_terms(query: str) -> list[str]:
     return query.split()[:MAX_SEARCH_TERMS]
 
 
-def product_list(*, query: str = "", category: str = "", sort: str = "featured"):
-    """Active products matching every search term, in the requested order."""
+def product_list(*, query: str = "", category: str = "", sort: str = "featured", at=None):
+    """Active products matching every search term, in the requested order (price sorts use the
+    listing price after campaigns running at `at`)."""
     qs = Product.objects.filter(is_active=True).select_related("category")
     if category:
         qs = qs.filter(category__slug=category)
@@ -121,6 +123,8 @@ def product_list(*, query: str = "", category: str = "", sort: str = "featured")
             default=F("base_amount"),
         )
     )
+    if sort in ("price_asc", "price_desc"):
+        qs = qs.annotate(shown_amount=listing_sale_amount(at=at or timezone.now()))
     if sort == "relevance" and terms:
         qs = qs.annotate(
             title_rank=Case(
@@ -230,7 +234,7 @@ def catalog_page(*, query: str, category: str, sort: str, page: int) -> CatalogP
     """
     at = timezone.now()
     size = settings.CATALOG_PAGE_SIZE
-    products = product_list(query=query, category=category, sort=sort).annotate(
+    products = product_list(query=query, category=category, sort=sort, at=at).annotate(
         matches=Window(Count("pk"))
     )
     number = max(page, 1)

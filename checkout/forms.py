@@ -13,7 +13,8 @@ class CheckoutForm(forms.Form):
     email = forms.EmailField(label="E-mail", max_length=254)
     name = forms.CharField(label="Full name", max_length=120)
     accept_terms = forms.BooleanField(
-        label="I accept the terms of service and understand delivery starts after payment."
+        label="Terms of service",
+        error_messages={"required": "Please accept the terms of service to continue."},
     )
     checkout_token = forms.UUIDField(widget=forms.HiddenInput)
 

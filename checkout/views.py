@@ -12,6 +12,7 @@ from catalog.forms import ConfiguratorForm
 from catalog.selectors import bundle_get_active, product_get_for_pricing
 from core.api import base_url, json_error
 from core.exceptions import ApplicationError
+from core.views import csrf_retryable
 from orders.models import Order, OrderStatus
 from orders.notifications import order_link_valid
 
@@ -53,6 +54,7 @@ def cart_detail(request):
     return render(request, "checkout/cart.html", {"cart": view})
 
 
+@csrf_retryable(action="Add to cart", review="catalog:product-detail")
 @require_POST
 def cart_add_item(request, slug, *, refused=None):
     """Add a configured service. A refusal keeps the customer's choices: the product page,
@@ -83,6 +85,7 @@ def cart_add_item(request, slug, *, refused=None):
     return redirect(form.choices_url())
 
 
+@csrf_retryable(action="Add the bundle to my cart")
 @require_POST
 def cart_bundle_add(request, bundle_id):
     """One more complete set of the bundle: services already in the cart join it as they are

@@ -20,6 +20,7 @@ from catalog.services import preset_list_for_visitor
 from checkout.views import cart_add_item
 from core.exceptions import ApplicationError
 from core.page_cache import is_stateless_visitor
+from core.views import csrf_retryable
 
 from .selectors import home_page_live, marketing_content, marketing_page_live
 
@@ -45,6 +46,7 @@ def home(request):
 INVALID_CHOICES = "Please correct the highlighted choices."
 
 
+@csrf_retryable(action="Add to cart", review="catalog:product-detail")
 @require_http_methods(["GET", "POST"])
 def product_detail(request, slug):
     """The product page; its configurator posts "Add to cart" here, so a refused one answers

@@ -139,6 +139,8 @@ EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SMPLAT <hello@smplat.localhost>")
 
 SESSION_COOKIE_HTTPONLY = True
+# A form from a stale tab gets a storefront page that explains and, for the cart, retries.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # django-q2 uses the ORM broker on the application database, so any number of

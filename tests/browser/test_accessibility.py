@@ -87,7 +87,7 @@ def test_purchase_pages(page, seeded, audit):
     expect(page.get_by_text("Payment was cancelled")).to_be_visible()
     audit.scan("payment-cancelled")
 
-    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_role("button", name="Start a new payment").click()
     page.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     expect(page.get_by_role("heading", name=re.compile("your order is paid"))).to_be_visible()
     audit.scan("order")

@@ -181,7 +181,10 @@ def test_campaign_price_shown_on_listing(client, catalog):
     CampaignFactory(products=[product], percent=20, badge="Spring sale")
     body = client.get(URL).content.decode()
     assert "Spring sale" in body
-    assert "<del>$10.00</del> <strong>$8.00</strong>" in body
+    assert (
+        '<del><span class="visually-hidden">was </span>$10.00</del> '
+        '<strong><span class="visually-hidden">now </span>$8.00</strong>'
+    ) in body
 
 
 def test_catalog_change_invalidates_cached_listing(client, catalog):

@@ -177,7 +177,7 @@ def test_terms_and_email_are_required(client, shop):
     add(client, shop[1])
     response, _ = submit(client, accept_terms="", email="not-an-email")
     body = response.content.decode()
-    assert "This field is required" in body and "Enter a valid email address" in body
+    assert "Please accept the terms of service" in body and "Enter a valid email address" in body
     assert not Order.objects.exists()
 
 

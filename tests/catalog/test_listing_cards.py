@@ -1,0 +1,37 @@
+"""What a listing card's price says, read as text (what a screen reader announces)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from .factories import CampaignFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def card_prices(client) -> dict[str, str]:
+    """Card title → the price paragraph's text, tags removed and spaces collapsed."""
+    body = client.get("/catalog/").content.decode()
+    cards = re.findall(
+        r'class="card-title"><a [^>]+>([^<]+)</a>.*?<p class="card-price">(.*?)</p>', body, re.S
+    )
+    return {title: " ".join(re.sub(r"<[^>]+>", " ", price).split()) for title, price in cards}
+
+
+def test_a_card_says_price_from_once(client):
+    ProductFactory(title="Insta Boost", base_amount=4_900)
+    assert card_prices(client) == {"Insta Boost": "Price from $49.00"}
+
+
+def test_a_discounted_card_keeps_from_and_says_which_price_is_which(client):
+    product = ProductFactory(title="Insta Boost", base_amount=4_900)
+    CampaignFactory(products=[product], percent=Decimal("20"), badge="Spring sale")
+    assert card_prices(client) == {"Insta Boost": "Spring sale Price from was $49.00 now $39.20"}
+
+
+def test_a_monthly_card_says_per_month(client):
+    ProductFactory(
+        title="Reports", base_amount=0, billing_modes="subscription", subscription_amount=3_900
+    )
+    assert card_prices(client) == {"Reports": "Price from $39.00 /month"}
