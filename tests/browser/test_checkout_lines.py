@@ -65,10 +65,11 @@ def test_a_post_link_is_refused_with_a_hint_that_a_profile_is_needed(page, growt
     )
     fill_details(page)
     page.get_by_role("button", name="Continue to payment").click()
+    field = page.get_by_role("group", name="Accounts to grow")
     expect(
-        page.get_by_text(re.compile("That link is to a single post, reel, story or video"))
+        field.get_by_text(re.compile("That link is to a single post, reel, story or video"))
     ).to_be_visible()
-    expect(page.get_by_text(re.compile("enter the Instagram profile instead"))).to_be_visible()
+    expect(field.get_by_text(re.compile("enter the Instagram profile instead"))).to_be_visible()
     assert not Order.objects.exists()
 
 
