@@ -134,6 +134,7 @@ def create_orders(prefix: str, count: int, products, *, paid: bool) -> list:
             quantity=1,
             billing="one_off",
             target="@bench.brand",
+            targets=["@bench.brand"],
             currency="USD",
             gross_amount=1_000,
             discount_amount=0,

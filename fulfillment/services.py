@@ -43,7 +43,8 @@ def tasks_create_for_order(*, order: Order) -> int:
     for line in lines:
         # A product without a plan still gets looked at: one manual step for staff.
         steps = by_product.get(line.product_id) or [MANUAL_FALLBACK]
-        for target, step in itertools.product(line.targets, steps):
+        accounts = line.accounts
+        for target, step in itertools.product(accounts, steps):
             tasks.append(
                 FulfillmentTask(
                     order=order,
@@ -51,7 +52,7 @@ def tasks_create_for_order(*, order: Order) -> int:
                     step=step if step.pk else None,
                     target=target,
                     position=len(tasks),
-                    name=f"{step.name} for {target}"[:120] if len(line.targets) > 1 else step.name,
+                    name=f"{step.name} for {target}"[:120] if len(accounts) > 1 else step.name,
                     kind=step.kind,
                     adapter=step.adapter,
                     parameters=step.parameters,

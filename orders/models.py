@@ -92,9 +92,15 @@ class OrderLine(models.Model):
         return Money(self.total_amount, self.currency)
 
     @property
+    def accounts(self) -> list[str]:
+        """Every account the line is delivered to; a line written with only its summary (by
+        staff or an import) is delivered to that one, never to none."""
+        return list(self.targets) or [self.target]
+
+    @property
     def quantity_per_target(self) -> int:
         """What each account receives: a line of 3 accounts is three deliveries of one."""
-        return self.quantity // max(len(self.targets), 1)
+        return self.quantity // len(self.accounts)
 
 
 class OrderStatusChange(models.Model):
