@@ -5,30 +5,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from catalog.models import BillingModes
 from orders.models import Order
-from tests.catalog.factories import AddOnFactory, configurable_product
+from tests.catalog.factories import per_account_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def growth():
-    product = configurable_product(
-        slug="instagram-growth",
-        title="Instagram Growth",
-        platform="instagram",
-        base_amount=4_900,
-        billing_modes=BillingModes.BOTH,
-        subscription_amount=3_900,
-        quantity_label="accounts",
-        max_quantity=12,
-        one_account_per_unit=True,
-    )
-    AddOnFactory(
-        product=product, label="Monthly strategy call", amount=4_900, subscription_only=True
-    )
-    return product
+    return per_account_product()
 
 
 def add_to_cart(page, *, quantity="1", billing="One-off"):

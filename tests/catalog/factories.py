@@ -4,7 +4,16 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from catalog.models import AddOn, Campaign, Category, Option, OptionGroup, Product, QuantityTier
+from catalog.models import (
+    AddOn,
+    BillingModes,
+    Campaign,
+    Category,
+    Option,
+    OptionGroup,
+    Product,
+    QuantityTier,
+)
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -107,4 +116,27 @@ def configurable_product(**kwargs) -> Product:
     AddOnFactory(product=product, label="Report", amount=400)
     QuantityTierFactory(product=product, min_quantity=3, discount_percent=Decimal("5"))
     QuantityTierFactory(product=product, min_quantity=10, discount_percent=Decimal("15"))
+    return product
+
+
+def per_account_product(**kwargs) -> Product:
+    """Instagram growth sold per account (one delivery each), one-off or monthly, with a
+    monthly-only strategy call."""
+    product = configurable_product(
+        **{
+            "slug": "instagram-growth",
+            "title": "Instagram Growth",
+            "platform": "instagram",
+            "base_amount": 4_900,
+            "billing_modes": BillingModes.BOTH,
+            "subscription_amount": 3_900,
+            "quantity_label": "accounts",
+            "max_quantity": 12,
+            "one_account_per_unit": True,
+            **kwargs,
+        }
+    )
+    AddOnFactory(
+        product=product, label="Monthly strategy call", amount=4_900, subscription_only=True
+    )
     return product

@@ -1,6 +1,5 @@
 """Sorting by price orders the listing by the price each card shows, campaigns included."""
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,14 +11,9 @@ from catalog.pricing import listing_price
 from catalog.selectors import campaign_rules, catalog_page, product_list
 
 from .factories import CampaignFactory, CategoryFactory, ProductFactory
+from .test_catalog_views import URL, titles
 
 pytestmark = pytest.mark.django_db
-
-URL = "/catalog/"
-
-
-def titles(response) -> list[str]:
-    return re.findall(r'class="card-title"><a href="[^"]+">([^<]+)</a>', response.content.decode())
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from catalog.models import BillingModes
 from catalog.pricing import Configuration, payment_plan
 from catalog.selectors import product_get_for_pricing
 from checkout.exceptions import CheckoutError
@@ -19,7 +18,7 @@ from core.money import Money
 from fulfillment.models import FulfillmentTask, PlanStep
 from fulfillment.processor import process_due
 from orders.models import Order
-from tests.catalog.factories import AddOnFactory, configurable_product
+from tests.catalog.factories import AddOnFactory, configurable_product, per_account_product
 from tests.fulfillment.fake_services import FakePanel
 
 from .factories import user
@@ -29,22 +28,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def growth():
-    """Sold per account, one-off or monthly, with a monthly-only strategy call."""
-    product = configurable_product(
-        slug="growth",
-        title="Instagram Growth",
-        platform="instagram",
-        base_amount=4_900,
-        billing_modes=BillingModes.BOTH,
-        subscription_amount=3_900,
-        quantity_label="accounts",
-        max_quantity=12,
-        one_account_per_unit=True,
-    )
-    AddOnFactory(
-        product=product, label="Monthly strategy call", amount=4_900, subscription_only=True
-    )
-    return product
+    return per_account_product(slug="growth")
 
 
 def choose(product, *, size="Small", quantity=1, billing="one_off", addons=()):
