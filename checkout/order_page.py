@@ -12,6 +12,7 @@ from billing.models import Invoice
 from orders.models import Order, OrderLine, OrderStatus
 
 from .models import CheckoutSession, PaymentStatus, SessionStatus
+from .selectors import session_latest
 
 # What the customer can do next; the template turns each into a button or a link.
 PAY = "pay"  # a new or resumed payment page (POST to checkout:resume)
@@ -208,7 +209,7 @@ class OrderPage:
 
 def order_page(*, order: Order) -> OrderPage:
     """The order page's data in a fixed number of queries, however many lines it has."""
-    latest = order.checkout_sessions.order_by("-attempt").first()
+    latest = session_latest(order=order)
     return OrderPage(
         order=order,
         state=_state(order, latest),
@@ -219,7 +220,7 @@ def order_page(*, order: Order) -> OrderPage:
 
 
 def order_state_get(*, order: Order) -> OrderState:
-    return _state(order, order.checkout_sessions.order_by("-attempt").first())
+    return _state(order, session_latest(order=order))
 
 
 def _state(order: Order, latest: CheckoutSession | None) -> OrderState:

@@ -157,6 +157,11 @@ def order_payment_plan(*, order, lines) -> PaymentPlan:
     )
 
 
+def session_latest(*, order) -> CheckoutSession | None:
+    """The order's most recent payment attempt."""
+    return order.checkout_sessions.order_by("-attempt").first()
+
+
 def session_get_by_ref(ref: str) -> CheckoutSession | None:
     """An operator's reference to a session: our id or the provider's."""
     qs = CheckoutSession.objects.select_related("order")

@@ -38,7 +38,7 @@ from .models import (
     RefundLookup,
     SessionStatus,
 )
-from .selectors import CartLine, CartView, cart_view
+from .selectors import CartLine, CartView, cart_view, session_latest
 from .transitions import DUPLICATE_PAYMENT_TRANSITIONS, SESSION_TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,7 @@ def checkout_submit(
         checkout_token=checkout_token,
     )
     if not created:
-        return order, order.checkout_sessions.order_by("-attempt").first(), False
+        return order, session_latest(order=order), False
     session = _session_create(order=order, attempt=1)
     cart.items.all().delete()
     return order, session, True
@@ -370,7 +370,7 @@ def session_resume(*, order: Order, base_url: str) -> CheckoutSession:
     """The customer's way back to payment: the open session if still usable, else a new one."""
     if order.is_paid:
         raise SessionNotRegenerable("This order is already paid.")
-    latest = order.checkout_sessions.order_by("-attempt").first()
+    latest = session_latest(order=order)
     if latest is None:
         raise SessionNotRegenerable("This order has no payment session.")
     # An opened page is worth reusing while it lives; an attempt never opened at the gateway
@@ -394,7 +394,7 @@ def session_regenerate(*, session_id: int, base_url: str) -> CheckoutSession:
     """
     old = CheckoutSession.objects.select_related("order").get(pk=session_id)
     _ensure_payable(old.order, old.order.checkout_sessions.all())
-    latest = old.order.checkout_sessions.order_by("-attempt").first()
+    latest = session_latest(order=old.order)
     if latest.regenerated_from_id == old.pk and latest.status in PAYABLE:
         return session_open_at_gateway(session=latest, base_url=base_url)  # a repeated request
     closed = set()

@@ -22,7 +22,7 @@ from .gateways import get_gateway
 from .gateways.local import session_object
 from .models import CheckoutSession, PaymentStatus, SessionStatus
 from .order_page import order_page, order_state_get
-from .selectors import cart_view, order_payment_plan
+from .selectors import cart_view, order_payment_plan, session_latest
 from .services import (
     PAYABLE,
     cart_add,
@@ -198,7 +198,7 @@ def _place(request, cart, form, view):
 
 
 def _payment_url(request, order):
-    latest = order.checkout_sessions.order_by("-attempt").first()
+    latest = session_latest(order=order)
     if latest and latest.url and latest.status == SessionStatus.OPEN and not order.is_paid:
         return latest.url
     return order.get_absolute_url()
