@@ -81,7 +81,7 @@ class ConfiguratorForm(forms.Form):
                 choices=[(str(a.pk), _addon_label(a, product)) for a in addons],
                 widget=forms.CheckboxSelectMultiple,
             )
-            # Offered with monthly billing only: the configurator's script disables them for one-off.
+            # Monthly-billing-only add-ons: the configurator's script disables them for one-off.
             self.fields["addons"].subscription_only = {
                 str(a.pk)
                 for a in addons

@@ -226,10 +226,10 @@ def checkout_submit(
     """Order + first CheckoutSession in one transaction; (order, session, created).
 
     The order copies the cart's `price_cart` result; nothing is priced here. `targets` names
-    each cart line's accounts: one per unit for a per-account service, else one. A resubmitted form (same token) gets the
-    order it already created, never a second one (the token is unique; `order_place` hands
-    back the order that holds it). `priced` is the cart as the same request just priced it,
-    to avoid pricing it twice.
+    each cart line's accounts: one per unit for a per-account service, else one. A
+    resubmitted form (same token) gets the order it already created, never a second one (the
+    token is unique; `order_place` hands back the order that holds it). `priced` is the cart
+    as the same request just priced it, to avoid pricing it twice.
     """
     view = priced if priced is not None else cart_view(cart=cart)
     if not view.lines:
