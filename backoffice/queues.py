@@ -4,6 +4,10 @@ provider panel that stalls holds up only its own queue, never payments.
 `run_queues` gives every queue its own thread (with its own database connection); `manage.py
 run_worker --queues …` and the django-q2 schedule (backoffice.tasks) both run them that way.
 Several workers may run the same queues: claims skip what another worker holds.
+
+A queue that took work wakes the queues its work feeds (a paid order's tasks, a finished
+task's e-mail) in the same worker at once, instead of after their next poll. Work queued by
+another process is found on the next poll.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Queue:
     name: str
     does: str
     step: Callable[[int | None], int]  # one pass taking up to `batch` items (None: its default)
+    wakes: tuple[str, ...] = ()  # queues that may have new work after a pass of this one took any
 
 
 QUEUES = {
@@ -38,11 +43,13 @@ QUEUES = {
             "payments",
             "apply queued Stripe events, retry failed ones and gateway follow-ups",
             lambda batch: gateway_follow_ups_due() + webhooks_apply_due(limit=batch or 100),
+            wakes=("fulfillment", "emails"),
         ),
         Queue(
             "fulfillment",
             "claim due fulfillment tasks in batches and run their steps",
             lambda batch: process_due(limit=batch).claimed,
+            wakes=("emails",),
         ),
         Queue(
             "emails",
@@ -73,6 +80,7 @@ def run_queues(
     a database restart or a bug in one kind of work does not stop the others."""
     stop = stop or threading.Event()
     runs = {name: QueueRun() for name in names}
+    wakes = {name: threading.Event() for name in runs}
 
     def loop(queue: Queue, run: QueueRun) -> None:
         def step() -> int:
@@ -83,12 +91,16 @@ def run_queues(
                 run.errors += 1
                 connection.close()  # a fresh connection for the next pass
                 return 0
-            if taken and report:
-                report(queue.name, taken)
+            if taken:
+                for name in queue.wakes:
+                    if name in wakes:
+                        wakes[name].set()
+                if report:
+                    report(queue.name, taken)
             return taken
 
         try:
-            run.taken = drain(step, poll=poll, seconds=seconds, stop=stop)
+            run.taken = drain(step, poll=poll, seconds=seconds, stop=stop, wake=wakes[queue.name])
         finally:
             connection.close()  # this thread's own connection
 
@@ -101,4 +113,7 @@ def run_queues(
     for thread in threads:
         while thread.is_alive():  # short joins: the main thread keeps handling signals
             thread.join(timeout=0.5)
+            if stop.is_set():  # end the idle waits now, not after a poll
+                for wake in wakes.values():
+                    wake.set()
     return runs

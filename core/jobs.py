@@ -47,10 +47,13 @@ def drain(
     poll: float,
     seconds: float = 0,
     stop: threading.Event | None = None,
+    wake: threading.Event | None = None,
 ) -> int:
     """Run `step` (one pass over a queue, returning how many items it took) back to back while
-    it finds work; when idle, look again every `poll` s until `seconds` have passed or `stop`
-    is set (`seconds=math.inf`: until stopped). Returns the items taken."""
+    it finds work; when idle, look again every `poll` s, or as soon as `wake` is set, until
+    `seconds` have passed or `stop` is set (`seconds=math.inf`: until stopped). Whoever sets
+    `stop` while a `wake` is given sets `wake` too, so the wait ends at once. Returns the items
+    taken."""
     stop = stop or threading.Event()
     deadline = time.monotonic() + seconds
     total = 0
@@ -61,5 +64,9 @@ def drain(
             continue
         if time.monotonic() >= deadline:
             break
-        stop.wait(poll)
+        if wake is None:
+            stop.wait(poll)
+        else:
+            wake.wait(poll)
+            wake.clear()  # cleared before the next pass: a wake during that pass is kept
     return total
