@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("checkout.urls")),
     path("", include("fulfillment.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
