@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
+from core.wakeups import queue_wake
 from orders.models import Order, OrderStatus
 
 from .models import FulfillmentTask, PlanStep, TaskStatus
@@ -64,6 +65,8 @@ def tasks_create_for_order(*, order: Order) -> int:
                 )
             )
     FulfillmentTask.objects.bulk_create(tasks)
+    if tasks:
+        queue_wake("fulfillment")  # delivered at commit, to a worker in any process
     return len(tasks)
 
 
