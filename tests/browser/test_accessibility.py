@@ -101,7 +101,7 @@ def test_account_pages(page, seeded, audit):
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     audit.scan("sign-in")
 
-    page.get_by_label("Username").fill("client")
+    page.get_by_label("E-mail or username").fill("client")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_be_visible()
@@ -111,7 +111,7 @@ def test_account_pages(page, seeded, audit):
     expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
     audit.scan("password-reset")
 
-    page.get_by_label("Email").fill("client@smplat.localhost")
+    page.get_by_label("E-mail address").fill("client@smplat.localhost")
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     audit.scan("password-reset-sent")
