@@ -55,8 +55,8 @@ def password_set_link(*, user: AbstractBaseUser, email: str) -> PasswordLink | N
 def password_reset_request(*, email: str) -> None:
     """Queue a reset e-mail to every active account with this address, including accounts
     without a usable password. The request only looks the address up and queues: the
-    e-mail is written and sent by a worker, so the answer takes as long whether or not the
-    address has an account, and no request waits for a mail server."""
+    e-mail is written and sent by a worker, so the answer takes about as long whether or not
+    the address has an account, and no request waits for a mail server."""
     for account in account_list_for_email(email=email):
         async_task(
             "accounts.tasks.password_reset_email_send", account.pk, task_name="password-reset"
@@ -110,12 +110,12 @@ def account_sign_in_lock(*, identifier: str) -> Iterator[None]:
         account = account_for_identifier(identifier)
         if account is not None:
             User = get_user_model()
-            list(User._default_manager.select_for_update().filter(pk=account.pk).values_list("pk"))
+            User._default_manager.select_for_update().filter(pk=account.pk).first()
         yield
 
 
 def duration_text(seconds: float) -> str:
-    """ "3 days", "1 hour": how an e-mail or a page says a length of time."""
+    """How an e-mail or a page says a length of time: "3 days", "1 hour"."""
     days, rest = divmod(int(seconds), 86400)
     if days and not rest:
         return f"{days} day{'s' if days > 1 else ''}"
