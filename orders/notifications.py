@@ -21,6 +21,7 @@ from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.services import password_set_link
 from core.backoff import RetryPolicy
 from core.jobs import claim_due
 
@@ -119,7 +120,7 @@ def notifications_send_due(*, limit: int = BATCH) -> int:
     )
     if not ids:
         return 0
-    by_pk = OrderNotification.objects.select_related("order").in_bulk(ids)
+    by_pk = OrderNotification.objects.select_related("order__user").in_bulk(ids)
     claimed = [by_pk[pk] for pk in ids]
     opted_out = set(
         NotificationPreference.objects.filter(
@@ -206,6 +207,9 @@ def _deliver(notification: OrderNotification) -> None:
         "site_url": settings.SITE_URL,
         "order_url": order_link(order),
         "link_days": settings.ORDER_LINK_MAX_AGE_DAYS,
+        # An account created at checkout has no password yet: each e-mail to its own address
+        # carries a fresh link to choose one, until it is chosen.
+        "password_set": password_set_link(user=order.user, email=notification.email),
     }
     message = EmailMultiAlternatives(
         subject=f"{context['headline']} · {order.number}",
