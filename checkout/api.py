@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.api import api_key_required, base_url, json_error
 from core.exceptions import ApplicationError
+from core.models import Via
 
 from .selectors import payment_observability, session_get_by_ref
 from .services import session_regenerate
@@ -58,7 +59,7 @@ def session_regenerate_api(request, ref):
     if session is None:
         return json_error("session_not_found", "No checkout session with that id.", status=404)
     try:
-        new = session_regenerate(session_id=session.pk, base_url=base_url(request))
+        new = session_regenerate(session_id=session.pk, base_url=base_url(request), via=Via.API)
     except ApplicationError as exc:
         return json_error(exc.code, exc.message, status=exc.status)
     url = new.url if new.url.startswith("http") else base_url(request) + new.url

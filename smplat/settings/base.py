@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_q",
     "django_prometheus",
+    "waffle",
     "core",
     "catalog",
     "checkout",
@@ -249,3 +250,12 @@ for _alias in ("renditions", "config"):
     CACHES.setdefault(
         _alias, {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": _alias}
     )
+
+# Staged rollout (ADR 0014): django-waffle flags in core.Flag, which buckets a percentage by
+# account, never by cookie. Flags are read through their own cache alias: none (every request
+# reads the database) unless a shared cache is configured, so a flag edit holds in every
+# process at once. The model is fixed before waffle's first migration and cannot change later.
+WAFFLE_FLAG_MODEL = "core.Flag"
+WAFFLE_ENABLE_ADMIN_PAGES = False  # core/admin.py registers core.Flag with waffle's FlagAdmin
+WAFFLE_CACHE_NAME = "flags"
+CACHES["flags"] = env.cache("FLAGS_CACHE_URL", default=env("CACHE_URL", default="dummycache://"))
