@@ -240,3 +240,31 @@ def test_actions_need_post_and_a_csrf_token(ops):
 def test_unknown_objects_are_404(client, ops):
     assert client.post("/dashboard/staff/sessions/999999/expire/").status_code == 404
     assert client.post("/dashboard/staff/tasks/999999/retry/").status_code == 404
+
+
+def test_the_operator_api_runs_the_same_audited_actions():
+    api = Client()
+    order, session = placed_order()
+    expired = api.post(f"/api/v1/checkout/sessions/{session.pk}/expire", **KEY)
+    assert (expired.status_code, expired.json()["status"]) == (200, "expired")
+    again = api.post(f"/api/v1/checkout/sessions/{session.pk}/expire", **KEY)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "session_not_open")
+    resent = api.post(f"/api/v1/checkout/sessions/{session.provider_id}/resend-link", **KEY)
+    assert (resent.status_code, resent.json()["attempt"]) == (201, 2)
+    assert OrderNotification.objects.filter(order=order, to_status="pending").count() == 1
+
+    task = dead_task()
+    retried = api.post(f"/api/v1/fulfillment/tasks/{task.pk}/retry", **KEY)
+    assert (retried.status_code, retried.json()["status"]) == (200, "queued")
+    refused = api.post(f"/api/v1/fulfillment/tasks/{task.pk}/retry", **KEY)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "task_not_dead")
+    assert api.post("/api/v1/fulfillment/tasks/999999/retry", **KEY).status_code == 404
+    assert api.post(f"/api/v1/fulfillment/tasks/{task.pk}/retry").status_code == 401
+
+    new = order.checkout_sessions.get(attempt=2)
+    assert audit_rows() == [
+        ("operator API key", "session.expire", "api", str(session.pk)),
+        ("operator API key", "session.regenerate", "api", str(new.pk)),
+        ("operator API key", "payment_link.resend", "api", str(new.pk)),
+        ("operator API key", "task.retry_now", "api", str(task.pk)),
+    ]
