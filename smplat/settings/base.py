@@ -259,3 +259,5 @@ WAFFLE_FLAG_MODEL = "core.Flag"
 WAFFLE_ENABLE_ADMIN_PAGES = False  # core/admin.py registers core.Flag with waffle's FlagAdmin
 WAFFLE_CACHE_NAME = "flags"
 CACHES["flags"] = env.cache("FLAGS_CACHE_URL", default=env("CACHE_URL", default="dummycache://"))
+if CACHES["flags"]["BACKEND"].endswith("LocMemCache"):  # per process: stale elsewhere
+    CACHES["flags"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}

@@ -123,7 +123,16 @@ def test_staff_switch_flags_in_the_admin(client):
     alice = user("alice")
     response = client.post(
         "/admin/core/flag/add/",
-        {"name": BILLING_CENTRE, "users": [alice.pk], "superusers": "on", "note": "Billing"},
+        {
+            "name": BILLING_CENTRE,
+            "users": str(alice.pk),
+            "superusers": "on",
+            "note": "Billing centre",
+            "created_0": "2026-12-01",
+            "created_1": "10:00:00",
+            "modified_0": "2026-12-01",
+            "modified_1": "10:00:00",
+        },
     )
     assert response.status_code == 302, response.content[:2000]
     assert page_for(alice) == (200, True)
