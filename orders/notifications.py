@@ -30,6 +30,8 @@ from .models import NotificationPreference, Order, OrderNotification, OrderStatu
 logger = logging.getLogger(__name__)
 
 NOTIFY_ON = {
+    # No order moves back to pending: staff queue this one to resend the payment link.
+    OrderStatus.PENDING: "Your payment link",
     OrderStatus.PROCESSING: "We received your payment",
     OrderStatus.ACTIVE: "Delivery has started",
     OrderStatus.COMPLETED: "Your order is complete",
@@ -39,6 +41,8 @@ NOTIFY_ON = {
 }
 # What the client can expect next, in the e-mail that announces the status.
 NEXT_STEP = {
+    OrderStatus.PENDING: "Your order is saved and waits for payment: the link below opens your "
+    "order page, where a fresh payment page is ready for you.",
     OrderStatus.PROCESSING: "We are preparing delivery and will write again when it starts.",
     OrderStatus.ACTIVE: "Delivery is under way; your order page shows its progress.",
     OrderStatus.COMPLETED: "Everything is delivered. Reply to this e-mail if anything looks wrong.",

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_q",
     "django_prometheus",
     "axes",
+    "waffle",
     "core",
     "accounts",
     "catalog",
@@ -285,3 +286,18 @@ for _alias in ("renditions", "config"):
     CACHES.setdefault(
         _alias, {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": _alias}
     )
+
+# Staged rollout (ADR 0014): django-waffle flags in core.Flag, which buckets a percentage by
+# account, never by cookie. Flags are read through their own cache alias: none (every request
+# reads the database) unless a shared cache is configured, so a flag edit holds in every
+# process at once. The model is fixed before waffle's first migration and cannot change later.
+WAFFLE_FLAG_MODEL = "core.Flag"
+# waffle's own migrations create its Flag tables even when the model is swapped (waffle issue
+# #338); those tables would hold foreign keys to users that nothing clears. Its migrations are
+# replaced by one that marks Flag swapped (compare with waffle's on every waffle upgrade).
+MIGRATION_MODULES = {"waffle": "core.waffle_migrations"}
+WAFFLE_ENABLE_ADMIN_PAGES = False  # core/admin.py registers core.Flag with waffle's FlagAdmin
+WAFFLE_CACHE_NAME = "flags"
+CACHES["flags"] = env.cache("FLAGS_CACHE_URL", default=env("CACHE_URL", default="dummycache://"))
+if CACHES["flags"]["BACKEND"].endswith("LocMemCache"):  # per process: stale elsewhere
+    CACHES["flags"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}

@@ -49,9 +49,7 @@ def wait_started(order, *, within: float) -> float:
     return time.monotonic() - started
 
 
-def test_a_payment_queued_before_the_worker_starts_fulfillment_in_the_same_pass(
-    client, settings
-):
+def test_a_payment_queued_before_the_worker_starts_fulfillment_in_the_same_pass(client, settings):
     settings.STRIPE_WEBHOOK_MODE = "queued"
     order, session = placed_order()
     post_event(client, session_event(session))
