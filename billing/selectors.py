@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -167,4 +167,4 @@ def order_spend():
         .annotate(net=Sum(F("total_amount") - F("refunded_amount")))
         .values("net")
     )
-    return Coalesce(Subquery(charged), 0)
+    return Coalesce(Subquery(charged), 0, output_field=BigIntegerField())

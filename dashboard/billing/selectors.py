@@ -137,6 +137,7 @@ def _snapshot_changes(order_ids: list[int]) -> dict[int, tuple[int | None, int |
     with_reach = same.filter(reach__isnull=False)
     rows = (
         AnalyticsSnapshot.objects.filter(order_id__in=order_ids)
+        .order_by()  # the model's ordering would join the DISTINCT
         .values("order_id", "account")
         .distinct()
         .annotate(
