@@ -82,7 +82,7 @@ def campaign_page(*, user, page: int) -> Page:
             spend=order_spend(),
             ordered=_delivery_sum("quantity"),
             delivered=_delivery_sum("delivered"),
-            tasks=_task_count(),
+            task_count=_task_count(),
             tasks_open=_task_count(~Q(status__in=FINISHED)),
             last_finished_at=Subquery(_tasks().annotate(last=Max("finished_at")).values("last")),
         )
@@ -116,12 +116,12 @@ def _campaign(order: Order, change: tuple, now: datetime) -> Campaign:
 def _outcome(order: Order, due: datetime, now: datetime) -> Outcome:
     if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         return Outcome(order.get_status_display(), "neutral")
-    if order.tasks and not order.tasks_open:
+    if order.task_count and not order.tasks_open:
         finished = order.last_finished_at or order.updated_at
         if finished <= due:
             return Outcome("Delivered on time", "success")
         return Outcome("Delivered late", "warning")
-    if not order.tasks and order.status == OrderStatus.COMPLETED:
+    if not order.task_count and order.status == OrderStatus.COMPLETED:
         return Outcome("Delivered", "success")
     if now > due:
         return Outcome("Late: we are on it", "error")
