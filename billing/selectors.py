@@ -9,8 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models.functions import Coalesce, TruncDate
 
 from core.money import currency_exponent
 from core.paging import Page, page_of
@@ -98,7 +97,7 @@ EXPORT_HEADER = (
 _EXPORT_FIELDS = (
     "pk",
     "number",
-    "issued_at",
+    "issued_on",
     "kind",
     "status",
     "order__number",
@@ -123,6 +122,7 @@ def invoice_export_rows(*, user, filters: InvoiceFilters) -> Iterator[tuple]:
     rows = (
         invoice_list(user=user, filters=filters)
         .order_by("-issued_at", "-id", "lines__position", "lines__id")
+        .annotate(issued_on=TruncDate("issued_at"))
         .values_list(*_EXPORT_FIELDS)
         .iterator(chunk_size=EXPORT_CHUNK_SIZE)
     )
@@ -136,7 +136,7 @@ def invoice_export_rows(*, user, filters: InvoiceFilters) -> Iterator[tuple]:
         )
         yield (
             first[1],
-            timezone.localtime(first[2]).date().isoformat(),
+            first[2],
             kinds.get(first[3], first[3]),
             statuses.get(first[4], first[4]),
             first[5],

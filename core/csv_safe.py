@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def csv_cell(value) -> str:
     """`value` as CSV cell text, never a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    return f"'{text}" if text[:1] in FORMULA_STARTS else text
 
 
 class _Line:

@@ -10,7 +10,8 @@ from tests.checkout.factories import user
 pytestmark = pytest.mark.django_db
 
 # Session and user; invoice page; checkout figures; orders awaiting payment; campaign page;
-# their snapshots. A page past the end of a list reads its last page once more.
+# their snapshots; the footer's site settings (cold cache). A page past the end of a list
+# reads its last page once more.
 BILLING_BUDGET = 12
 
 
