@@ -26,6 +26,10 @@ class InvoiceFilterForm(forms.Form):
         help_text="YYYY-MM-DD",
     )
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("issued_from"), cleaned.get("issued_to")
@@ -34,11 +38,9 @@ class InvoiceFilterForm(forms.Form):
         return cleaned
 
     def filters(self) -> InvoiceFilters:
-        """The valid filters (call after `is_valid()`): a refused field filters nothing."""
-        valid = {
-            name: value for name, value in self.cleaned_data.items() if name not in self.errors
-        }
-        return InvoiceFilters(**{key: value for key, value in valid.items() if value})
+        """The valid filters (call after `is_valid()`): a refused field is not in
+        `cleaned_data`, so it filters nothing."""
+        return InvoiceFilters(**{name: value for name, value in self.cleaned_data.items() if value})
 
     def query(self) -> str:
         """The valid filters as a query string, for pagination and the CSV link."""

@@ -137,6 +137,10 @@ def test_printable_invoice_has_seller_buyer_lines_totals_and_a_print_stylesheet(
     ):
         assert text in page, text
     assert 'href="/static/css/print.css" media="print"' in page
+    printed = (settings.BASE_DIR / "static" / "css" / "print.css").read_text()
+    hidden = printed.split("{ display: none !important; }")[0]
+    for chrome in (".site-header", ".site-footer", ".dashboard-nav", ".no-print"):
+        assert chrome in hidden  # paper shows the invoice, not the site's navigation
 
 
 def test_an_unknown_invoice_number_is_404(client, alice):
