@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Avg, Count, DurationField, F, Min, Q, Sum
 from django.utils import timezone
 
 from catalog.pricing import (
@@ -18,6 +19,7 @@ from catalog.pricing import (
 )
 from catalog.selectors import pricing_rules, pricing_version, products_for_pricing
 from core.money import Money
+from orders.models import Order, OrderStatus
 
 from .models import Cart, CartItem, CheckoutSession, WebhookEvent, WebhookOutcome
 from .targets import targets_needed
@@ -180,8 +182,13 @@ def sessions_awaiting_payment(*, limit: int = 20) -> list[CheckoutSession]:
     )
 
 
-def session_counts() -> dict[str, int]:
-    rows = CheckoutSession.objects.aggregate(
+def session_counts(*, user=None, **extra) -> dict:
+    """Hosted sessions by outcome: every client's, or one client's (`user`). `extra` adds
+    aggregates over the same rows."""
+    sessions = CheckoutSession.objects.all()
+    if user is not None:
+        sessions = sessions.filter(order__user=user)
+    rows = sessions.aggregate(
         created=Count("id"),
         open=Count("id", filter=Q(status="open")),
         completed=Count("id", filter=Q(status="complete")),
@@ -189,8 +196,50 @@ def session_counts() -> dict[str, int]:
         abandoned=Count("id", filter=Q(status="abandoned")),
         regenerated=Count("id", filter=Q(regenerated_from__isnull=False)),
         paid=Count("id", filter=Q(payment_status="paid")),
+        **extra,
     )
     return rows
+
+
+@dataclass(frozen=True)
+class CheckoutFunnel:
+    """A client's hosted-checkout figures."""
+
+    created: int
+    open: int
+    completed: int
+    expired: int
+    abandoned: int
+    regenerated: int
+    paid: int
+    time_to_pay: timedelta | None  # on average, from placing an order to its payment
+
+    @property
+    def conversion_percent(self) -> int | None:
+        """Completed sessions of every session opened, as a whole percentage."""
+        return round(100 * self.completed / self.created) if self.created else None
+
+
+def checkout_funnel(*, user) -> CheckoutFunnel:
+    """`user`'s sessions by outcome and the average time to pay: one query."""
+    rows = session_counts(
+        user=user,
+        time_to_pay=Avg(
+            F("order__paid_at") - F("order__created_at"),
+            filter=Q(status="complete", order__paid_at__isnull=False),
+            output_field=DurationField(),
+        ),
+    )
+    return CheckoutFunnel(**rows)
+
+
+def orders_awaiting_payment(*, user, limit: int = 5) -> list[Order]:
+    """`user`'s unpaid orders that can still be paid, newest first."""
+    return list(
+        Order.objects.filter(user=user, status=OrderStatus.PENDING, paid_at__isnull=True).order_by(
+            "-created_at"
+        )[:limit]
+    )
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:

@@ -301,3 +301,17 @@ WAFFLE_CACHE_NAME = "flags"
 CACHES["flags"] = env.cache("FLAGS_CACHE_URL", default=env("CACHE_URL", default="dummycache://"))
 if CACHES["flags"]["BACKEND"].endswith("LocMemCache"):  # per process: stale elsewhere
     CACHES["flags"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+
+# Billing centre. The seller on every printable invoice (SELLER_ADDRESS: lines split by ";");
+# amounts are tax-free, as SELLER_TAX_NOTE says. Campaigns promise delivery this many days
+# after payment: the billing centre shows each order as on time or late against it.
+SELLER_NAME = env("SELLER_NAME", default="SMPLAT Growth Studio")
+SELLER_ADDRESS = env(
+    "SELLER_ADDRESS", default="1 Market Street; Suite 400; San Francisco, CA 94105; United States"
+)
+SELLER_EMAIL = env("SELLER_EMAIL", default="billing@smplat.localhost")
+SELLER_TAX_ID = env("SELLER_TAX_ID", default="")
+SELLER_TAX_NOTE = env(
+    "SELLER_TAX_NOTE", default="Tax-free: no VAT or sales tax is charged on these services."
+)
+DELIVERY_PROMISE_DAYS = env.int("DELIVERY_PROMISE_DAYS", default=14)
