@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Subquery, Value, When
+from django.db.models import BooleanField, Case, Q, Subquery, Value, When
 
 from .models import (
     NotificationPreference,
@@ -46,44 +46,48 @@ def client_order_get(*, user, number: str) -> Order | None:
     return Order.objects.filter(user=user, number=number).first()
 
 
-def order_selected_get(*, user) -> Order | None:
-    """The order the client last picked, or their latest when the pick is missing or stale
-    (deleted, or no longer theirs). One query."""
-    picked = OrderSelection.objects.filter(user=user).values("order_id")[:1]
-    return (
-        Order.objects.filter(user=user)
-        .order_by(
-            Case(
-                When(pk=Subquery(picked), then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            "-created_at",
-            "-pk",
-        )
-        .first()
-    )
-
-
 @dataclass(frozen=True)
-class OrderPage:
-    orders: list[Order]
+class OrderPicker:
+    selected: Order | None  # the order the dashboard shows
+    orders: list[Order]  # one page of the client's orders, newest first
     number: int
     has_previous: bool
     has_next: bool
 
 
-def client_order_page(*, user, page: int = 1, size: int = PICKER_PAGE_SIZE) -> OrderPage:
-    """One page of the client's orders, newest first, for the order picker. One query."""
+def order_picker_get(*, user, page: int = 1, size: int = PICKER_PAGE_SIZE) -> OrderPicker:
+    """One page of the client's orders for the picker, and the order the dashboard shows:
+    the one the client last picked, or their latest when the pick is missing or stale
+    (deleted, or no longer theirs), wherever it is in the list. One query."""
     page = max(page, 1)
     start = (page - 1) * size
+    mine = Order.objects.filter(user=user)
+    newest_first = ("-created_at", "-pk")
+    on_page = mine.order_by(*newest_first).values("pk")[start : start + size + 1]
+    latest = mine.order_by(*newest_first).values("pk")[:1]
+    picked = OrderSelection.objects.filter(user=user).values("order_id")[:1]
     rows = list(
-        Order.objects.filter(user=user)
-        .only("pk", "number", "status", "created_at", "user_id")
-        .order_by("-created_at", "-pk")[start : start + size + 1]
+        mine.filter(Q(pk__in=on_page) | Q(pk=Subquery(latest)) | Q(pk=Subquery(picked)))
+        .annotate(
+            on_page=_flag(Q(pk__in=on_page)),
+            picked=_flag(Q(pk=Subquery(picked))),
+        )
+        .order_by(*newest_first)
     )
-    return OrderPage(
-        orders=rows[:size], number=page, has_previous=page > 1, has_next=len(rows) > size
+    listed = [order for order in rows if order.on_page]
+    selected = next((order for order in rows if order.picked), rows[0] if rows else None)
+    return OrderPicker(
+        selected=selected,
+        orders=listed[:size],
+        number=page,
+        has_previous=page > 1,
+        has_next=len(listed) > size,
+    )
+
+
+def _flag(condition: Q) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
     )
 
 

@@ -25,10 +25,9 @@ from fulfillment.selectors import (
 from orders.models import Order, OrderStatus
 from orders.selectors import (
     client_order_get,
-    client_order_page,
     notification_preference_get,
     order_overlaps,
-    order_selected_get,
+    order_picker_get,
 )
 from orders.services import notification_preference_set, order_selection_set
 
@@ -44,8 +43,8 @@ UNDER_WAY = (OrderStatus.PROCESSING, OrderStatus.ACTIVE)
 @require_GET
 def overview(request):
     user = request.user
-    picker = client_order_page(user=user, page=PickerPageForm(request.GET).page())
-    order = order_selected_get(user=user)
+    picker = order_picker_get(user=user, page=PickerPageForm(request.GET).page())
+    order = picker.selected
     context = {
         "picker": picker,
         "order": order,
