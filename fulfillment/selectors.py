@@ -26,16 +26,19 @@ from .models import (
 DELAYED = "Delayed — we are on it"
 
 
-def order_progress(*, order: Order) -> dict:
-    """What the client and operators see of an order's fulfillment. One query."""
+def order_progress(*, order: Order, for_client: bool = False) -> dict:
+    """What operators see of an order's fulfillment, or with `for_client` what its client
+    sees: no error texts (they may quote a provider), a failed step or an order on hold reads
+    "Delayed — we are on it". One query."""
     tasks = list(order.tasks.order_by("position", "pk"))
+    held = for_client and order.status == OrderStatus.ON_HOLD
     finished = sum(1 for t in tasks if t.status in FINISHED)
     deliveries = [t for t in tasks if t.quantity is not None and t.kind == "delivery"]
     next_task = next((t for t in tasks if t.status not in FINISHED), None)
     return {
         "order": order.number,
         "status": order.status,
-        "status_display": order.get_status_display(),
+        "status_display": DELAYED if held else order.get_status_display(),
         "percent_complete": round(100 * finished / len(tasks))
         if tasks
         else (100 if order.status == "completed" else 0),
@@ -45,12 +48,16 @@ def order_progress(*, order: Order) -> dict:
                 "name": t.name,
                 "kind": t.kind,
                 "status": t.status,
-                "status_display": task_status_display(status=t.status, order_status=order.status),
+                "status_display": DELAYED
+                if for_client and t.status == TaskStatus.DEAD
+                else task_status_display(status=t.status, order_status=order.status),
                 "attempts": t.attempts,
                 "started_at": _iso(t.started_at),
                 "finished_at": _iso(t.finished_at),
                 "next_run_at": _iso(t.due_at) if t.status == TaskStatus.QUEUED else None,
-                "last_error": t.last_error if t.status == TaskStatus.DEAD else "",
+                "last_error": t.last_error
+                if t.status == TaskStatus.DEAD and not for_client
+                else "",
                 "start_count": t.start_count,
                 "quantity": t.quantity,
                 "delivered": t.delivered,
@@ -66,7 +73,7 @@ def order_progress(*, order: Order) -> dict:
                 t.remains if t.remains is not None else (t.quantity or 0) for t in deliveries
             ),
         },
-        "next_action": _next_action(order, next_task),
+        "next_action": DELAYED if held else _next_action(order, next_task),
         "expected_finish": _iso(_expected_finish(order, tasks)),
     }
 

@@ -14,9 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fulfillment.models import TaskStatus
 from fulfillment.selectors import (
-    DELAYED,
     client_week_figures,
     order_analytics,
     order_progress,
@@ -116,31 +114,16 @@ def preferences(request):
 
 
 def client_progress(order: Order) -> dict:
-    """`order_progress` as a client may see it: a failed or held step reads "Delayed — we
-    are on it", never the provider's error; times as datetimes for the template."""
-    progress = order_progress(order=order)
-    held = order.status == OrderStatus.ON_HOLD
+    """The client's view of `order_progress`, with its times as datetimes for the template."""
+    progress = order_progress(order=order, for_client=True)
     return {
-        "status": order.status,
-        "status_display": DELAYED if held else progress["status_display"],
+        **progress,
         "percent": progress["percent_complete"],
-        "next_action": DELAYED if held else progress["next_action"],
-        "delivery": progress["delivery"],
         "expected_finish": _datetime(progress["expected_finish"]),
         "under_way": order.status in UNDER_WAY,
         "refresh_seconds": REFRESH_SECONDS,
         "steps": [
-            {
-                "name": step["name"],
-                "status": step["status"],
-                "status_display": DELAYED
-                if step["status"] == TaskStatus.DEAD
-                else step["status_display"],
-                "quantity": step["quantity"],
-                "delivered": step["delivered"],
-                "finished_at": _datetime(step["finished_at"]),
-            }
-            for step in progress["steps"]
+            {**step, "finished_at": _datetime(step["finished_at"])} for step in progress["steps"]
         ],
     }
 

@@ -74,10 +74,15 @@ def test_a_dead_lettered_step_reads_delayed_never_the_providers_error(client, al
     assert "access token" in reason  # what staff see
     client.force_login(alice)
     progress_url = reverse("dashboard:order-progress", args=[order.number])
-    for body in (page(client), page(client, progress_url)):
+    api_url = f"/api/v1/orders/{order.number}/progress"
+    for body in (page(client), page(client, progress_url), page(client, api_url)):
         assert DELAYED in body
         assert "access token" not in body and "INSTAGRAM" not in body
         assert reason not in body
+    # Operators still read what went wrong.
+    client.logout()
+    operator = client.get(api_url, HTTP_X_API_KEY=settings.CHECKOUT_API_KEY).json()
+    assert "access token" in operator["steps"][0]["last_error"]
 
 
 def test_a_retried_step_shows_as_delayed_in_the_timeline(client, alice, settings):
