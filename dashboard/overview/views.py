@@ -95,7 +95,6 @@ def order_progress_view(request, number):
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request):
-    preference = notification_preference_get(user=request.user)
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if form.is_valid():
@@ -103,6 +102,7 @@ def preferences(request):
             messages.success(request, "Your e-mail preferences are saved.")
             return redirect("dashboard:preferences")
     else:
+        preference = notification_preference_get(user=request.user)
         form = PreferencesForm(
             initial={
                 "order_updates": preference.order_updates,

@@ -170,3 +170,14 @@ def test_the_dashboard_costs_the_same_queries_for_1_and_500_orders(
     assert one == many
     body = page(client)
     assert body.count("<option ") == 50 and body.count('role="img"') == 4
+
+
+def test_the_progress_page_costs_a_fixed_number_of_queries(
+    client, alice, django_assert_max_num_queries
+):
+    order = bulk_orders(alice, 1)[0]
+    client.force_login(alice)
+    url = reverse("dashboard:order-progress", args=[order.number])
+    caches["config"].clear()
+    with django_assert_max_num_queries(5):  # session, user, order, tasks, site settings
+        assert client.get(url).status_code == 200

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
@@ -49,6 +50,13 @@ def test_saving_stores_each_choice_and_says_so(client, alice):
     saved.refresh_from_db()
     assert (saved.order_updates, saved.weekly_digest, saved.marketing) == (True, False, False)
     assert NotificationPreference.objects.count() == 1
+
+
+def test_the_page_costs_a_fixed_number_of_queries(client, alice, django_assert_max_num_queries):
+    client.force_login(alice)
+    caches["config"].clear()  # the footer's site settings are read cold
+    with django_assert_max_num_queries(4):  # session, user, preferences, site settings
+        assert client.get(PREFERENCES).status_code == 200
 
 
 def test_the_form_needs_its_csrf_token(alice):
