@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -32,8 +33,6 @@ from orders.services import notification_preference_set, order_selection_set
 from .analytics import account_panels
 from .forms import OrderPickForm, PickerPageForm, PreferencesForm
 
-# Seconds between refreshes of the progress of an order under way.
-REFRESH_SECONDS = 15
 UNDER_WAY = (OrderStatus.PROCESSING, OrderStatus.ACTIVE)
 
 
@@ -121,7 +120,7 @@ def client_progress(order: Order) -> dict:
         "percent": progress["percent_complete"],
         "expected_finish": _datetime(progress["expected_finish"]),
         "under_way": order.status in UNDER_WAY,
-        "refresh_seconds": REFRESH_SECONDS,
+        "refresh_seconds": settings.DASHBOARD_PROGRESS_REFRESH_SECONDS,
         "steps": [
             {**step, "finished_at": _datetime(step["finished_at"])} for step in progress["steps"]
         ],

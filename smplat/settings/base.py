@@ -249,3 +249,7 @@ for _alias in ("renditions", "config"):
     CACHES.setdefault(
         _alias, {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": _alias}
     )
+
+# Client dashboard overview (/dashboard/): how often the progress of an order under way
+# refreshes (in place with JavaScript, the whole page without).
+DASHBOARD_PROGRESS_REFRESH_SECONDS = env.int("DASHBOARD_PROGRESS_REFRESH_SECONDS", default=15)
