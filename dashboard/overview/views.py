@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fulfillment.selectors import (
@@ -88,7 +89,9 @@ def order_progress_view(request, number):
         if request.headers.get("HX-Request")
         else "dashboard/overview/progress.html"
     )
-    return render(request, template, {"order": order, "progress": client_progress(order)})
+    response = render(request, template, {"order": order, "progress": client_progress(order)})
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two bodies: caches keep both
+    return response
 
 
 @login_required
