@@ -65,6 +65,7 @@ def test_progress_shows_steps_counts_and_an_expected_finish(client, alice):
 
 
 def test_a_dead_lettered_step_reads_delayed_never_the_providers_error(client, alice, settings):
+    settings.INSTAGRAM_USER_ID = "1784"
     settings.INSTAGRAM_ACCESS_TOKEN = ""  # the adapter refuses: no token configured
     order = paid_order(client, product_with_plan(INSTAGRAM_SNAPSHOT), owner=alice)
     run()
