@@ -6,8 +6,9 @@ run_worker --queues …` and the django-q2 schedule (backoffice.tasks) both run 
 Several workers may run the same queues: claims skip what another worker holds.
 
 A queue that took work wakes the queues its work feeds (a paid order's tasks, a finished
-task's e-mail) in the same worker at once, instead of after their next poll. Work queued by
-another process is found on the next poll.
+task's e-mail) in the same worker at once, instead of after their next poll. On PostgreSQL,
+work queued by another process (a webhook recorded by the web process) wakes its queue too
+(`core.wakeups`); elsewhere it is found on the next poll.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import connection
 from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
 from core.jobs import drain
+from core.wakeups import queues_listen
 from fulfillment.processor import process_due
 from orders.notifications import notifications_send_due
 
@@ -108,6 +110,11 @@ def run_queues(
         threading.Thread(target=loop, args=(QUEUES[name], run), name=f"queue-{name}")
         for name, run in runs.items()
     ]
+    listened = threading.Event()
+    listener = threading.Thread(
+        target=queues_listen, args=(wakes,), kwargs={"stop": listened}, name="queue-wake-ups"
+    )
+    listener.start()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -116,4 +123,6 @@ def run_queues(
             if stop.is_set():  # end the idle waits now, not after a poll
                 for wake in wakes.values():
                     wake.set()
+    listened.set()
+    listener.join()
     return runs

@@ -3,6 +3,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.admin import money_display, readonly_fields_of, report
+from core.api import base_url
+from core.exceptions import ApplicationError
+from core.models import Via
 from core.money import Money
 
 from .models import (
@@ -13,7 +16,12 @@ from .models import (
     WebhookEvent,
     WebhookOutcome,
 )
-from .services import duplicate_payments_retry_now
+from .services import (
+    duplicate_payments_retry_now,
+    payment_link_resend,
+    session_expire,
+    session_regenerate,
+)
 from .webhooks import webhooks_retry_now
 
 
@@ -32,9 +40,56 @@ class CheckoutSessionAdmin(admin.ModelAdmin):
     search_fields = ["order__number", "provider_id", "payment_intent"]
     list_select_related = ["order"]
     fields = readonly_fields = readonly_fields_of(CheckoutSession)
+    actions = ["regenerate", "expire", "resend_payment_link"]
 
     def has_add_permission(self, request):
         return False
+
+    def _each(self, request, queryset, service, done: str):
+        """Run a session service (the one the staff view and the API use) on each selected
+        session, reporting each refusal with its reason."""
+        changed, refused = [], []
+        for session in queryset.select_related("order"):
+            try:
+                service(session=session)
+            except ApplicationError as exc:
+                refused.append(f"{session.order.number} attempt {session.attempt}: {exc.message}")
+            else:
+                changed.append(f"{session.order.number} attempt {session.attempt}")
+        report(self, request, done=done, changed=changed, unchanged=refused)
+
+    @admin.action(description="Regenerate: a fresh payment page", permissions=["change"])
+    def regenerate(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda session: session_regenerate(
+                session_id=session.pk, base_url=base_url(request), actor=request.user, via=Via.ADMIN
+            ),
+            "New payment page opened for",
+        )
+
+    @admin.action(description="Expire the selected open sessions", permissions=["change"])
+    def expire(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda session: session_expire(
+                session_id=session.pk, actor=request.user, via=Via.ADMIN
+            ),
+            "Expired",
+        )
+
+    @admin.action(description="Resend the payment link to the customer", permissions=["change"])
+    def resend_payment_link(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda session: payment_link_resend(
+                session_id=session.pk, base_url=base_url(request), actor=request.user, via=Via.ADMIN
+            ),
+            "Payment link e-mailed for",
+        )
 
 
 @admin.register(WebhookEvent)

@@ -8,9 +8,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.api import api_key_required, base_url, json_error
 from core.exceptions import ApplicationError
+from core.models import Via
 
 from .selectors import payment_observability, session_get_by_ref
-from .services import session_regenerate
+from .services import payment_link_resend, session_expire, session_regenerate
 from .webhooks import HandlerFailed, webhook_ingest
 
 
@@ -50,26 +51,64 @@ def stripe_webhook(request):
     )
 
 
-@csrf_exempt
-@require_POST
-@api_key_required
-def session_regenerate_api(request, ref):
+def _session_action(request, ref, act, *, status: int = 200):
+    """Run a session service on the session named `ref`; its JSON, or the refusal's."""
     session = session_get_by_ref(ref)
     if session is None:
         return json_error("session_not_found", "No checkout session with that id.", status=404)
     try:
-        new = session_regenerate(session_id=session.pk, base_url=base_url(request))
+        result = act(session)
     except ApplicationError as exc:
         return json_error(exc.code, exc.message, status=exc.status)
-    url = new.url if new.url.startswith("http") else base_url(request) + new.url
+    url = result.url if result.url.startswith("http") else base_url(request) + result.url
     return JsonResponse(
         {
-            "session_id": new.pk,
-            "provider_id": new.provider_id,
+            "session_id": result.pk,
+            "provider_id": result.provider_id,
             "url": url,
-            "attempt": new.attempt,
-            "order": new.order.number,
+            "attempt": result.attempt,
+            "status": result.status,
+            "order": result.order.number,
         },
+        status=status,
+    )
+
+
+@csrf_exempt
+@require_POST
+@api_key_required
+def session_regenerate_api(request, ref):
+    return _session_action(
+        request,
+        ref,
+        lambda session: session_regenerate(
+            session_id=session.pk, base_url=base_url(request), via=Via.API
+        ),
+        status=201,
+    )
+
+
+@csrf_exempt
+@require_POST
+@api_key_required
+def session_expire_api(request, ref):
+    """Close an open session now; any other is refused (409 `session_not_open`)."""
+    return _session_action(
+        request, ref, lambda session: session_expire(session_id=session.pk, via=Via.API)
+    )
+
+
+@csrf_exempt
+@require_POST
+@api_key_required
+def payment_link_resend_api(request, ref):
+    """A new session replaces the payable ones and the customer is e-mailed the way to it."""
+    return _session_action(
+        request,
+        ref,
+        lambda session: payment_link_resend(
+            session_id=session.pk, base_url=base_url(request), via=Via.API
+        ),
         status=201,
     )
 

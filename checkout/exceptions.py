@@ -37,3 +37,8 @@ class EventIgnored(Exception):
 class SessionNotRegenerable(ApplicationError):
     code = "session_not_regenerable"
     status = 409
+
+
+class SessionNotExpirable(ApplicationError):
+    code = "session_not_open"
+    status = 409

@@ -170,6 +170,16 @@ def session_get_by_ref(ref: str) -> CheckoutSession | None:
     return qs.filter(provider_id=ref).first()
 
 
+def sessions_awaiting_payment(*, limit: int = 20) -> list[CheckoutSession]:
+    """The newest payment attempt of each order still awaiting payment, newest first, with its
+    order (one query): what staff may regenerate, expire or send again."""
+    return list(
+        CheckoutSession.objects.filter(order__status="pending", regenerated_as__isnull=True)
+        .select_related("order")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
 def session_counts() -> dict[str, int]:
     rows = CheckoutSession.objects.aggregate(
         created=Count("id"),

@@ -21,13 +21,23 @@ from billing.services import refund_record, refund_record_cumulative
 from catalog.models import BillingMode, Bundle, Product
 from catalog.pricing import Configuration, default_configuration, price_configuration
 from catalog.selectors import pricing_version, product_get_for_pricing, products_for_pricing
+from core.audit import AuditTarget, audit_record
 from core.backoff import RetryPolicy
 from core.jobs import claim_due
+from core.models import Via
 from orders.models import Order, OrderStatus
+from orders.notifications import notification_queue
 from orders.services import order_place, order_transition
 from orders.transitions import can_transition
 
-from .exceptions import CartError, CheckoutError, GatewayError, RefundRefused, SessionNotRegenerable
+from .exceptions import (
+    CartError,
+    CheckoutError,
+    GatewayError,
+    RefundRefused,
+    SessionNotExpirable,
+    SessionNotRegenerable,
+)
 from .gateways import LineItem, SessionRequest, get_gateway
 from .models import (
     Cart,
@@ -366,8 +376,9 @@ def session_transition(
     return session, changed
 
 
-def session_resume(*, order: Order, base_url: str) -> CheckoutSession:
-    """The customer's way back to payment: the open session if still usable, else a new one."""
+def session_resume(*, order: Order, base_url: str, actor=None) -> CheckoutSession:
+    """The customer's way back to payment: the open session if still usable, else a new one.
+    `actor` is the signed-in customer (None for a visitor with the order's signed link)."""
     if order.is_paid:
         raise SessionNotRegenerable("This order is already paid.")
     latest = session_latest(order=order)
@@ -378,15 +389,20 @@ def session_resume(*, order: Order, base_url: str) -> CheckoutSession:
     margin = timedelta(minutes=2 if latest.provider_id else 31)
     if latest.status == SessionStatus.OPEN and latest.expires_at > timezone.now() + margin:
         return session_open_at_gateway(session=latest, base_url=base_url)
-    return session_regenerate(session_id=latest.pk, base_url=base_url)
+    return session_regenerate(
+        session_id=latest.pk, base_url=base_url, actor=actor, via=Via.CUSTOMER
+    )
 
 
 # Sessions the customer could still pay at the gateway (a cancelled Stripe session stays open).
 PAYABLE = (SessionStatus.OPEN, SessionStatus.ABANDONED)
 
 
-def session_regenerate(*, session_id: int, base_url: str) -> CheckoutSession:
-    """A fresh hosted session for the same unpaid order.
+def session_regenerate(
+    *, session_id: int, base_url: str, actor=None, via: str = Via.SYSTEM
+) -> CheckoutSession:
+    """A fresh hosted session for the same unpaid order (the staff view, the admin, the API
+    and the customer's "pay now" all come here); audited as `actor` through `via`.
 
     Every earlier session that could still be paid is expired at the gateway first, outside
     any transaction, so an order never has two payable pages. If the gateway says one was
@@ -422,7 +438,66 @@ def session_regenerate(*, session_id: int, base_url: str) -> CheckoutSession:
                 if earlier.status in PAYABLE:
                     session_transition(session=earlier, to_status=SessionStatus.EXPIRED)
             new = _session_create(order=order, attempt=latest.attempt + 1, regenerated_from=latest)
+            audit_record(
+                actor=actor,
+                via=via,
+                action="session.regenerate",
+                targets=[AuditTarget.of(new, f"{order.number} attempt {new.attempt}")],
+                detail=f"Replaces attempt {latest.attempt}.",
+            )
     return session_open_at_gateway(session=new, base_url=base_url)
+
+
+def session_expire(*, session_id: int, actor=None, via: str = Via.SYSTEM) -> CheckoutSession:
+    """Close an open hosted session now (staff): at the gateway first, outside any
+    transaction, then here. Only an open session can be expired; any other is refused."""
+    session = CheckoutSession.objects.select_related("order").get(pk=session_id)
+    _ensure_open(session)
+    if session.provider_id and get_gateway().expire_session(session.provider_id) == "complete":
+        raise SessionNotExpirable(
+            f"The payment for {session.order.number} was just completed; it is being confirmed."
+        )
+    with transaction.atomic():
+        session = (
+            CheckoutSession.objects.select_for_update().select_related("order").get(pk=session_id)
+        )
+        _ensure_open(session)
+        session, _ = session_transition(session=session, to_status=SessionStatus.EXPIRED)
+        audit_record(
+            actor=actor,
+            via=via,
+            action="session.expire",
+            targets=[AuditTarget.of(session, f"{session.order.number} attempt {session.attempt}")],
+        )
+    return session
+
+
+def _ensure_open(session: CheckoutSession) -> None:
+    if session.status != SessionStatus.OPEN:
+        raise SessionNotExpirable(
+            f"Attempt {session.attempt} of {session.order.number} is "
+            f"{session.get_status_display().lower()}: only an open session can be expired."
+        )
+
+
+def payment_link_resend(
+    *, session_id: int, base_url: str, actor=None, via: str = Via.SYSTEM
+) -> CheckoutSession:
+    """Send the customer a new way to pay: the order's payable sessions are expired, a new
+    one is opened and linked to them (`session_regenerate`), and an e-mail with the order's
+    signed link (whose "Pay now" opens the new session) goes out through the order e-mail
+    queue, never from this request."""
+    new = session_regenerate(session_id=session_id, base_url=base_url, actor=actor, via=via)
+    with transaction.atomic():
+        notification_queue(order=new.order, to_status=OrderStatus.PENDING)
+        audit_record(
+            actor=actor,
+            via=via,
+            action="payment_link.resend",
+            targets=[AuditTarget.of(new, f"{new.order.number} attempt {new.attempt}")],
+            detail=f"E-mailed to {new.order.email}.",
+        )
+    return new
 
 
 def _ensure_payable(order: Order, sessions) -> None:

@@ -25,4 +25,12 @@ urlpatterns = [
         api.session_regenerate_api,
         name="session-regenerate",
     ),
+    path(
+        "api/v1/checkout/sessions/<str:ref>/expire", api.session_expire_api, name="session-expire"
+    ),
+    path(
+        "api/v1/checkout/sessions/<str:ref>/resend-link",
+        api.payment_link_resend_api,
+        name="payment-link-resend",
+    ),
 ]

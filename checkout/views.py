@@ -295,7 +295,11 @@ def cancelled(request, number):
 def resume_payment(request, number):
     order = _order_for(request, number)
     try:
-        session = session_resume(order=order, base_url=base_url(request))
+        session = session_resume(
+            order=order,
+            base_url=base_url(request),
+            actor=request.user if request.user.is_authenticated else None,
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(order.get_absolute_url() + _link_query(request))

@@ -31,6 +31,7 @@ from billing.services import (
     subscription_update_status,
 )
 from core.backoff import RetryPolicy
+from core.wakeups import queue_wake
 from orders.models import Order
 from orders.services import order_mark_paid
 
@@ -78,6 +79,7 @@ def webhook_ingest(*, payload: bytes, signature_header: str) -> IngestResult:
     event = _parse(payload)
     if settings.STRIPE_WEBHOOK_MODE == "queued":
         _, outcome, attempts = _record_delivery(event, due_at=timezone.now())
+        queue_wake("payments")
         return IngestResult(event["id"], event["type"], outcome, duplicate=attempts > 1)
     with transaction.atomic():
         # The upsert locks the event's row until commit: concurrent deliveries of one event

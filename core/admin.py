@@ -1,7 +1,9 @@
 from collections.abc import Callable, Iterable
 
 from django.contrib import admin, messages
+from waffle.admin import FlagAdmin
 
+from .models import AuditEntry, Flag
 from .money import Money
 
 
@@ -63,3 +65,36 @@ def readonly_fields_of(model) -> list:
         money_display(f.name) if has_currency and ("amount" in f.name.split("_")) else f.name
         for f in model._meta.fields
     ]
+
+
+# Waffle's own admin pages are off (WAFFLE_ENABLE_ADMIN_PAGES): they would show its unused model.
+admin.site.register(Flag, FlagAdmin)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The trail of operator actions: read only, written by the services."""
+
+    list_display = ["created_at", "actor_name", "action", "object_repr", "detail"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_name", "object_repr", "object_id", "detail"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = [
+        "created_at",
+        "actor",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "detail",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

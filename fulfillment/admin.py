@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from core.admin import ReadOnlyInline, status_change_display
+from core.models import Via
 
 from .models import (
     AnalyticsSnapshot,
@@ -71,6 +72,7 @@ def _staff_action(action: str):
             task_ids=list(queryset.values_list("pk", flat=True)),
             actor=request.user,
             reason=f"{label} from the admin",
+            via=Via.ADMIN,
         )
         for refusal in result.refused:
             modeladmin.message_user(request, f"{refusal.task}: {refusal.message}", messages.WARNING)

@@ -4,12 +4,15 @@ import hmac
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from core.api import api_key_required, json_error
+from core.models import Via
 from orders.models import Order
 
 from .selectors import order_progress, processor_health, processor_metrics
+from .services import TaskActionError, task_retry_dead
 
 
 @require_GET
@@ -46,3 +49,18 @@ def progress(request, order_id):
         return json_error("order_not_found", "No such order.", status=404)
     operator = supplied is not None or request.user.is_staff
     return JsonResponse(order_progress(order=order, for_client=not operator))
+
+
+@csrf_exempt
+@require_POST
+@api_key_required
+def task_retry(request, task_id):
+    """Run a dead-lettered task again now; a task that is not dead is refused (409)."""
+    try:
+        task = task_retry_dead(
+            task_id=task_id, actor=None, reason="Retry through the operator API", via=Via.API
+        )
+    except TaskActionError as exc:
+        status = 404 if exc.code == "task_not_found" else exc.status
+        return json_error(exc.code, exc.message, status=status)
+    return JsonResponse({"task_id": task.pk, "status": task.status, "attempts": task.attempts})

@@ -151,6 +151,15 @@ def processor_metrics() -> dict:
     }
 
 
+def tasks_dead_list(*, limit: int = 20) -> list[FulfillmentTask]:
+    """Dead-lettered tasks with their orders, most recently failed first (one query)."""
+    return list(
+        FulfillmentTask.objects.filter(status=TaskStatus.DEAD)
+        .select_related("order")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+
+
 def processor_health() -> tuple[bool, list[str], dict]:
     """(healthy, reasons, metrics): the loop ran recently and dead letters are few."""
     metrics = processor_metrics()

@@ -11,7 +11,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import AuditTarget, audit_record
 from core.exceptions import ApplicationError
+from core.models import Via
+from core.wakeups import queue_wake
 from orders.models import Order, OrderStatus
 
 from .models import FulfillmentTask, PlanStep, TaskStatus
@@ -64,6 +67,8 @@ def tasks_create_for_order(*, order: Order) -> int:
                 )
             )
     FulfillmentTask.objects.bulk_create(tasks)
+    if tasks:
+        queue_wake("fulfillment")  # delivered at commit, to a worker in any process
     return len(tasks)
 
 
@@ -115,9 +120,12 @@ _ACTION_FIELDS = {
 
 
 @transaction.atomic
-def tasks_act(*, action: str, task_ids, actor, reason: str = "") -> ActionResult:
+def tasks_act(
+    *, action: str, task_ids, actor, reason: str = "", via: str = Via.SYSTEM
+) -> ActionResult:
     """A staff action on any number of tasks: those it may apply to move (audited, with the
-    actor and reason), the others are refused with a message each; then their orders follow.
+    actor and reason, in the task's history and the audit trail), the others are refused with
+    a message each; then their orders follow.
 
     Nothing happens to a task of an order on hold: releasing the hold is the only way on.
     """
@@ -156,6 +164,16 @@ def tasks_act(*, action: str, task_ids, actor, reason: str = "") -> ActionResult
         now=now,
     )
     orders_sync(order_ids={row["order_id"] for _, row in movable})
+    audit_record(
+        actor=actor,
+        via=via,
+        action=f"task.{action}",
+        targets=[
+            AuditTarget("fulfillment.FulfillmentTask", str(ref.task_id), str(ref)[:200])
+            for ref, _ in movable
+        ],
+        detail=reason,
+    )
     return ActionResult(moved=[ref for ref, _ in movable], refused=refused)
 
 
@@ -172,8 +190,10 @@ def _refusal(spec, row: dict, order: dict) -> str:
     return ""
 
 
-def _act_on_one(action: str, *, task_id: int, actor, reason: str) -> FulfillmentTask:
-    result = tasks_act(action=action, task_ids=[task_id], actor=actor, reason=reason)
+def _act_on_one(
+    action: str, *, task_id: int, actor, reason: str, via: str = Via.SYSTEM
+) -> FulfillmentTask:
+    result = tasks_act(action=action, task_ids=[task_id], actor=actor, reason=reason, via=via)
     if result.refused:
         raise TaskActionError(result.refused[0].message)
     if not result.moved:
@@ -184,6 +204,29 @@ def _act_on_one(action: str, *, task_id: int, actor, reason: str) -> Fulfillment
 def task_retry_now(*, task_id: int, actor, reason: str = "") -> FulfillmentTask:
     """Run the task again at once with a fresh set of attempts."""
     return _act_on_one("retry_now", task_id=task_id, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def task_retry_dead(
+    *, task_id: int, actor, reason: str = "", via: str = Via.SYSTEM
+) -> FulfillmentTask:
+    """Run a dead-lettered task again at once with a fresh set of attempts (as "Retry now");
+    a task that is not dead is refused with a message saying what it is."""
+    task = (
+        FulfillmentTask.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None:
+        raise TaskActionError("No such task.", code="task_not_found")
+    if task.status != TaskStatus.DEAD:
+        raise TaskActionError(
+            f"“{task.name}” of {task.order.number} is {task.get_status_display().lower()}, "
+            "not dead-lettered: only a dead letter can be retried here.",
+            code="task_not_dead",
+        )
+    return _act_on_one("retry_now", task_id=task_id, actor=actor, reason=reason, via=via)
 
 
 def task_skip(*, task_id: int, actor, reason: str = "") -> FulfillmentTask:

@@ -21,6 +21,7 @@ from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.services import password_set_link
 from core.backoff import RetryPolicy
 from core.jobs import claim_due
 
@@ -30,6 +31,8 @@ from .selectors import notification_recipients
 logger = logging.getLogger(__name__)
 
 NOTIFY_ON = {
+    # No order moves back to pending: staff queue this one to resend the payment link.
+    OrderStatus.PENDING: "Your payment link",
     OrderStatus.PROCESSING: "We received your payment",
     OrderStatus.ACTIVE: "Delivery has started",
     OrderStatus.COMPLETED: "Your order is complete",
@@ -39,6 +42,8 @@ NOTIFY_ON = {
 }
 # What the client can expect next, in the e-mail that announces the status.
 NEXT_STEP = {
+    OrderStatus.PENDING: "Your order is saved and waits for payment: the link below opens your "
+    "order page, where a fresh payment page is ready for you.",
     OrderStatus.PROCESSING: "We are preparing delivery and will write again when it starts.",
     OrderStatus.ACTIVE: "Delivery is under way; your order page shows its progress.",
     OrderStatus.COMPLETED: "Everything is delivered. Reply to this e-mail if anything looks wrong.",
@@ -120,7 +125,7 @@ def notifications_send_due(*, limit: int = BATCH) -> int:
     )
     if not ids:
         return 0
-    by_pk = OrderNotification.objects.select_related("order").in_bulk(ids)
+    by_pk = OrderNotification.objects.select_related("order__user").in_bulk(ids)
     claimed = [by_pk[pk] for pk in ids]
     wanted = notification_recipients(
         user_ids={n.order.user_id for n in claimed}, topic=NotificationTopic.ORDER_UPDATES
@@ -205,6 +210,9 @@ def _deliver(notification: OrderNotification) -> None:
         "site_url": settings.SITE_URL,
         "order_url": order_link(order),
         "link_days": settings.ORDER_LINK_MAX_AGE_DAYS,
+        # An account created at checkout has no password yet: each e-mail to its own address
+        # carries a fresh link to choose one, until it is chosen.
+        "password_set": password_set_link(user=order.user, email=notification.email),
     }
     message = EmailMultiAlternatives(
         subject=f"{context['headline']} · {order.number}",

@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include((cms_urls.product_pages + catalog_urls.urlpatterns, "catalog"))),
     path("", include("checkout.urls")),
     path("", include("fulfillment.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("cms-admin/", include(wagtailadmin_urls)),

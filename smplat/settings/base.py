@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything configurable comes from one Env."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,7 +45,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_q",
     "django_prometheus",
+    "axes",
+    "waffle",
     "core",
+    "accounts",
     "catalog",
     "checkout",
     "orders",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into the lockout page
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -115,6 +120,38 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dashboard/"
 LOGOUT_REDIRECT_URL = "/"
+
+# Accounts (accounts app, ADR 0011): sign-in with the username or the e-mail address, failed
+# sign-ins throttled per account by django-axes. Its database handler keeps the counts in the
+# application database, so every web process sees the same ones. OWASP ASVS V2.2.1 allows at
+# most 100 failed attempts per account per hour: by default 10, then the account waits an hour
+# (or its owner resets the password, which signs in and clears the count).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked account is refused unchecked
+    "accounts.backends.EmailOrUsernameBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+_cooloff_minutes = env.int("AXES_COOLOFF_MINUTES", default=60)
+if AXES_FAILURE_LIMIT < 1 or _cooloff_minutes < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be positive.")
+if AXES_FAILURE_LIMIT * max(1, 60 / _cooloff_minutes) > 100:
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT failures per AXES_COOLOFF_MINUTES allow more than 100 failed "
+        "sign-ins per account per hour (OWASP ASVS V2.2.1): lower the limit or wait longer."
+    )
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
+# Per account, counted over every address and browser the attempts come from. axes.W006
+# advises adding the client address; behind a proxy every client has the proxy's address, so
+# that would lock out everybody at once: the account count is the guard ASVS asks for.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_CALLABLE = "accounts.throttling.attempt_key"  # e-mail and username: one count
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lockout are not counted, so the wait ends AXES_COOLOFF_MINUTES after
+# the last checked password instead of growing with every refused try.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -249,6 +286,21 @@ for _alias in ("renditions", "config"):
     CACHES.setdefault(
         _alias, {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": _alias}
     )
+
+# Staged rollout (ADR 0014): django-waffle flags in core.Flag, which buckets a percentage by
+# account, never by cookie. Flags are read through their own cache alias: none (every request
+# reads the database) unless a shared cache is configured, so a flag edit holds in every
+# process at once. The model is fixed before waffle's first migration and cannot change later.
+WAFFLE_FLAG_MODEL = "core.Flag"
+# waffle's own migrations create its Flag tables even when the model is swapped (waffle issue
+# #338); those tables would hold foreign keys to users that nothing clears. Its migrations are
+# replaced by one that marks Flag swapped (compare with waffle's on every waffle upgrade).
+MIGRATION_MODULES = {"waffle": "core.waffle_migrations"}
+WAFFLE_ENABLE_ADMIN_PAGES = False  # core/admin.py registers core.Flag with waffle's FlagAdmin
+WAFFLE_CACHE_NAME = "flags"
+CACHES["flags"] = env.cache("FLAGS_CACHE_URL", default=env("CACHE_URL", default="dummycache://"))
+if CACHES["flags"]["BACKEND"].endswith("LocMemCache"):  # per process: stale elsewhere
+    CACHES["flags"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 
 # Client dashboard overview (/dashboard/): how often the progress of an order under way
 # refreshes (in place with JavaScript, the whole page without).

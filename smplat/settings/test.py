@@ -16,3 +16,6 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 NOTIFY_COMBINE_SECONDS = 0  # tests that combine e-mails set their own window
 # Every page reads the exact pricing version unless a test asks for the production lag.
 PRICING_VERSION_RECENT_SECONDS = env.float("PRICING_VERSION_RECENT_SECONDS", default=0)  # noqa: F405
+# The test client's login() authenticates without a request, which django-axes refuses; the
+# sign-in throttling tests (tests/accounts) switch it on.
+AXES_ENABLED = False

@@ -26,7 +26,7 @@ def test_add_to_cart_from_a_tab_opened_before_signing_in(page, shop):
 
     other_tab = page.context.new_page()
     other_tab.goto("/accounts/login/?next=/catalog/")
-    other_tab.get_by_label("Username").fill("ann")
+    other_tab.get_by_label("E-mail or username").fill("ann")
     other_tab.get_by_label("Password").fill("pw-12345-x")
     other_tab.get_by_role("button", name="Sign in").click()
     expect(other_tab.get_by_role("heading", name="All services")).to_be_visible()

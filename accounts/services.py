@@ -1,0 +1,123 @@
+"""Password links, password-reset e-mails and the per-account sign-in lock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_q.tasks import async_task
+
+from .selectors import account_for_identifier, account_list_for_email, same_email
+
+
+@dataclass(frozen=True)
+class PasswordLink:
+    url: str
+    valid_for: str  # "3 days", as an e-mail says it
+
+
+def password_link(
+    *, user: AbstractBaseUser, url_name: str = "password_reset_confirm"
+) -> PasswordLink:
+    """A one-time link on SITE_URL to choose the account's password (Django's reset token: it
+    stops working once the password changes, or after PASSWORD_RESET_TIMEOUT)."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse(url_name, kwargs={"uidb64": uidb64, "token": token})
+    return PasswordLink(
+        url=f"{settings.SITE_URL}{path}", valid_for=duration_text(settings.PASSWORD_RESET_TIMEOUT)
+    )
+
+
+def password_set_link(*, user: AbstractBaseUser, email: str) -> PasswordLink | None:
+    """The "set your password" link for an e-mail to `email` about the account's order, or
+    None: only an active account that has no usable password yet (created at checkout) gets
+    one, and only in a message to its own address, so an order placed with someone else's
+    address never hands the account to whoever placed it."""
+    if not user.is_active or user.has_usable_password():
+        return None
+    if not same_email(getattr(user, user.get_email_field_name()), email):
+        return None
+    return password_link(user=user, url_name="password_set")
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queue a reset e-mail to every active account with this address, including accounts
+    without a usable password. The request only looks the address up and queues: the
+    e-mail is written and sent by a worker, so the answer takes about as long whether or not
+    the address has an account, and no request waits for a mail server."""
+    for account in account_list_for_email(email=email):
+        async_task(
+            "accounts.tasks.password_reset_email_send", account.pk, task_name="password-reset"
+        )
+
+
+def password_reset_email_send(*, user_id: int) -> bool:
+    """Write and send the reset e-mail (a fresh token, so it is valid from now); False when the
+    account is gone or inactive by now."""
+    User = get_user_model()
+    account = User._default_manager.filter(pk=user_id, is_active=True).first()
+    address = getattr(account, User.get_email_field_name(), "") if account else ""
+    if not address:
+        return False
+    context = {
+        "user": account,
+        "site_name": settings.WAGTAIL_SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "link": password_link(user=account),
+    }
+    subject = "".join(
+        render_to_string("registration/password_reset_subject.txt", context).splitlines()
+    )
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("registration/password_reset_email.txt", context),
+        to=[address],
+    )
+    message.attach_alternative(
+        render_to_string("registration/password_reset_email.html", context), "text/html"
+    )
+    message.send()
+    return True
+
+
+@contextlib.contextmanager
+def account_sign_in_lock(*, identifier: str) -> Iterator[None]:
+    """Run one sign-in attempt alone for its account, across processes.
+
+    django-axes counts a failure after the password check, so concurrent attempts could all pass
+    its "below the limit?" check before any is counted. Holding the account's row lock from
+    before that check until the failure is recorded (in this transaction) makes a burst wait
+    in line: no more than AXES_FAILURE_LIMIT passwords are ever checked. A row lock needs
+    PostgreSQL; SQLite (the embedded default) would lock the whole database for the length of
+    a password hash, so there attempts are counted as they finish.
+    """
+    if not connection.features.has_select_for_update:
+        yield
+        return
+    with transaction.atomic():
+        account = account_for_identifier(identifier)
+        if account is not None:
+            User = get_user_model()
+            User._default_manager.select_for_update().filter(pk=account.pk).first()
+        yield
+
+
+def duration_text(seconds: float) -> str:
+    """How an e-mail or a page says a length of time: "3 days", "1 hour"."""
+    days, rest = divmod(int(seconds), 86400)
+    if days and not rest:
+        return f"{days} day{'s' if days > 1 else ''}"
+    hours = max(1, round(seconds / 3600))
+    return f"{hours} hour{'s' if hours > 1 else ''}"
