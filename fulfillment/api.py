@@ -31,7 +31,8 @@ def health(request):
 
 @require_GET
 def progress(request, order_id):
-    """The order's owner (signed in) or an operator (X-API-Key); anyone else gets 404."""
+    """The order's owner (signed in) or an operator (X-API-Key, or staff); anyone else gets
+    404. Owners get the client's view: no error texts."""
     supplied = request.headers.get("X-API-Key")
     if supplied is not None and not hmac.compare_digest(
         supplied.encode(), settings.CHECKOUT_API_KEY.encode()
@@ -46,7 +47,8 @@ def progress(request, order_id):
     )
     if order is None or not allowed:
         return json_error("order_not_found", "No such order.", status=404)
-    return JsonResponse(order_progress(order=order))
+    operator = supplied is not None or request.user.is_staff
+    return JsonResponse(order_progress(order=order, for_client=not operator))
 
 
 @csrf_exempt

@@ -180,8 +180,11 @@ class AnalyticsSnapshot(models.Model):
     followers = models.PositiveBigIntegerField()
     follows = models.PositiveBigIntegerField(default=0)
     media_count = models.PositiveBigIntegerField(default=0)
+    # None: the metric was not measured (Graph refused it, or the source has no such figure).
     reach = models.PositiveBigIntegerField(null=True, blank=True)
-    impressions = models.PositiveBigIntegerField(null=True, blank=True)
+    views = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Times the account's content was seen (Graph `views`)."
+    )
     profile_views = models.PositiveBigIntegerField(null=True, blank=True)
     source = models.CharField(max_length=20)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -369,7 +369,7 @@ def _store_snapshot(task: FulfillmentTask, snapshot, now) -> None:
             "follows": snapshot.follows,
             "media_count": snapshot.media_count,
             "reach": snapshot.reach,
-            "impressions": snapshot.impressions,
+            "views": snapshot.views,
             "profile_views": snapshot.profile_views,
             "source": task.adapter,
         },

@@ -1,26 +1,44 @@
-"""Reads for progress pages, operator metrics and health."""
+"""Reads for progress pages, the client dashboard, operator metrics and health."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
 from django.conf import settings
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, OrderStatusChange
 
-from .models import FINISHED, FulfillmentTask, ProcessorCounter, TaskStatus
+from .models import (
+    FINISHED,
+    AnalyticsSnapshot,
+    FulfillmentTask,
+    ProcessorCounter,
+    StepKind,
+    TaskEvent,
+    TaskStatus,
+)
+
+# What a client reads instead of a provider's or Graph's error text.
+DELAYED = "Delayed — we are on it"
 
 
-def order_progress(*, order: Order) -> dict:
-    """What the client and operators see of an order's fulfillment."""
+def order_progress(*, order: Order, for_client: bool = False) -> dict:
+    """What operators see of an order's fulfillment, or with `for_client` what its client
+    sees: no error texts (they may quote a provider), a failed step or an order on hold reads
+    "Delayed — we are on it". One query."""
     tasks = list(order.tasks.order_by("position", "pk"))
+    held = for_client and order.status == OrderStatus.ON_HOLD
     finished = sum(1 for t in tasks if t.status in FINISHED)
     deliveries = [t for t in tasks if t.quantity is not None and t.kind == "delivery"]
     next_task = next((t for t in tasks if t.status not in FINISHED), None)
     return {
         "order": order.number,
         "status": order.status,
-        "status_display": order.get_status_display(),
+        "status_display": DELAYED if held else order.get_status_display(),
         "percent_complete": round(100 * finished / len(tasks))
         if tasks
         else (100 if order.status == "completed" else 0),
@@ -30,12 +48,16 @@ def order_progress(*, order: Order) -> dict:
                 "name": t.name,
                 "kind": t.kind,
                 "status": t.status,
-                "status_display": task_status_display(status=t.status, order_status=order.status),
+                "status_display": DELAYED
+                if for_client and t.status == TaskStatus.DEAD
+                else task_status_display(status=t.status, order_status=order.status),
                 "attempts": t.attempts,
                 "started_at": _iso(t.started_at),
                 "finished_at": _iso(t.finished_at),
                 "next_run_at": _iso(t.due_at) if t.status == TaskStatus.QUEUED else None,
-                "last_error": t.last_error if t.status == TaskStatus.DEAD else "",
+                "last_error": t.last_error
+                if t.status == TaskStatus.DEAD and not for_client
+                else "",
                 "start_count": t.start_count,
                 "quantity": t.quantity,
                 "delivered": t.delivered,
@@ -51,8 +73,34 @@ def order_progress(*, order: Order) -> dict:
                 t.remains if t.remains is not None else (t.quantity or 0) for t in deliveries
             ),
         },
-        "next_action": _next_action(order, next_task),
+        "next_action": DELAYED if held else _next_action(order, next_task),
+        "expected_finish": _iso(_expected_finish(order, tasks)),
     }
+
+
+def _expected_finish(order: Order, tasks: list[FulfillmentTask]) -> datetime | None:
+    """When the last unfinished step should be done: a delivery at the pace it has kept so
+    far, any other step when it is due. None when nothing runs (unpaid, on hold, over) or a
+    delivery has not reported yet; a completed order's is when its last step finished."""
+    if order.status == OrderStatus.COMPLETED:
+        return max((t.finished_at for t in tasks if t.finished_at), default=None)
+    if order.status not in (OrderStatus.PROCESSING, OrderStatus.ACTIVE):
+        return None
+    now = timezone.now()
+    estimates = []
+    for task in tasks:
+        if task.status in FINISHED:
+            continue
+        if task.kind == StepKind.DELIVERY and task.quantity:
+            if not (task.delivered and task.started_at and task.remains is not None):
+                return None
+            pace = (now - task.started_at) / task.delivered
+            estimates.append(now + pace * task.remains)
+        elif task.status == TaskStatus.WAITING_STAFF:
+            return None
+        else:
+            estimates.append(max(task.due_at, now))
+    return max(estimates, default=None)
 
 
 def _next_action(order: Order, task: FulfillmentTask | None) -> str:
@@ -137,3 +185,188 @@ def task_status_display(*, status: str, order_status: str) -> str:
     if order_status != OrderStatus.ON_HOLD or status in FINISHED:
         return label
     return "Held" if status == TaskStatus.QUEUED else f"Held · {label}"
+
+
+# The client dashboard -----------------------------------------------------------------------
+
+TIMELINE_LIMIT = 50
+# What each task event tells the client; events not listed (claims, progress polls) are
+# bookkeeping. Reasons are never shown: they may hold a provider's error text.
+_TASK_EVENT_TEXT = {
+    "succeed": "{name}: done",
+    "force_complete": "{name}: done",
+    "retry": f"{{name}}: {DELAYED}",
+    "dead_letter": f"{{name}}: {DELAYED}",
+    "lease_expired": f"{{name}}: {DELAYED}",
+    "wait_for_staff": "{name}: with our team",
+    "retry_now": "{name}: resumed",
+    "requeue_dead": "{name}: resumed",
+    "skip": "{name}: not needed, skipped by our team",
+    "skip_dead": "{name}: not needed, skipped by our team",
+    "cancel": "{name}: cancelled",
+}
+_DELAY_ACTIONS = {"retry", "dead_letter", "lease_expired"}
+_ORDER_STATUS_TEXT = {
+    OrderStatus.PENDING: "Order placed",
+    OrderStatus.PROCESSING: "Payment received, delivery being prepared",
+    OrderStatus.ACTIVE: "Delivery started",
+    OrderStatus.COMPLETED: "Order complete",
+    OrderStatus.ON_HOLD: DELAYED,
+    OrderStatus.CANCELLED: "Order cancelled",
+    OrderStatus.REFUNDED: "Order refunded",
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    text: str
+    delayed: bool = False
+
+
+def order_timeline(*, order: Order, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
+    """The order's status changes and step outcomes in words a client may read, newest
+    first, at most `limit`. Two queries."""
+    changes = (
+        OrderStatusChange.objects.filter(order=order)
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", "from_status", "to_status")[:limit]
+    )
+    events = (
+        TaskEvent.objects.filter(task__order=order, action__in=_TASK_EVENT_TEXT)
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", "action", "task__name")[:limit]
+    )
+    entries = [
+        TimelineEntry(
+            at=at,
+            text="Back under way"
+            if (before, after) == (OrderStatus.ON_HOLD, OrderStatus.PROCESSING)
+            else _ORDER_STATUS_TEXT[after],
+            delayed=after == OrderStatus.ON_HOLD,
+        )
+        for at, before, after in changes
+    ] + [
+        TimelineEntry(
+            at=at,
+            text=_TASK_EVENT_TEXT[action].format(name=name),
+            delayed=action in _DELAY_ACTIONS,
+        )
+        for at, action, name in events
+    ]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
+
+
+@dataclass(frozen=True)
+class SnapshotPoint:
+    on: date
+    followers: int
+    reach: int | None
+    views: int | None
+
+
+@dataclass(frozen=True)
+class AccountAnalytics:
+    account: str
+    points: list[SnapshotPoint]  # oldest first
+    baseline: SnapshotPoint  # the first figures on or after the day of payment
+
+    @property
+    def latest(self) -> SnapshotPoint:
+        return self.points[-1]
+
+    def change(self, metric: str) -> int | None:
+        before, now = getattr(self.baseline, metric), getattr(self.latest, metric)
+        return None if before is None or now is None else now - before
+
+
+ANALYTICS_DAYS = 120
+
+
+def order_analytics(*, order: Order, days: int = ANALYTICS_DAYS) -> list[AccountAnalytics]:
+    """Each account's snapshots of the order (the last `days` of them), with the baseline
+    at purchase: the first snapshot on or after the day it was paid (its first snapshot if
+    all are older). One query."""
+    rows = (
+        AnalyticsSnapshot.objects.filter(order=order)
+        .order_by("account", "captured_on")
+        .values_list("account", "captured_on", "followers", "reach", "views")
+    )
+    by_account: dict[str, list[SnapshotPoint]] = defaultdict(list)
+    for account, on, followers, reach, views in rows:
+        by_account[account].append(SnapshotPoint(on, followers, reach, views))
+    paid_on = timezone.localdate(order.paid_at) if order.paid_at else None
+    analytics = []
+    for account, points in by_account.items():
+        baseline = next((p for p in points if paid_on is None or p.on >= paid_on), points[0])
+        analytics.append(AccountAnalytics(account, points[-days:], baseline))
+    return analytics
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """A client's week: what the dashboard shows and the weekly digest sends."""
+
+    starts_on: date
+    ends_on: date
+    orders_moved: int  # orders whose status changed during the week
+    orders_completed: int
+    steps_finished: int
+    units_delivered: int  # on delivery steps finished during the week
+    follower_change: int  # summed over the client's accounts
+    accounts: dict[str, int]  # account: follower change
+
+
+def client_week_figures(*, user, week_ending: date) -> WeekFigures:
+    """The seven days up to and including `week_ending` (local dates) for one client. Three
+    queries, whatever the number of orders."""
+    starts_on = week_ending - timedelta(days=6)
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(starts_on, time.min, tzinfo=zone)
+    until = datetime.combine(week_ending + timedelta(days=1), time.min, tzinfo=zone)
+    changes = OrderStatusChange.objects.filter(
+        order__user=user, created_at__gte=since, created_at__lt=until
+    ).values_list("order_id", "to_status")
+    moved, completed = set(), set()
+    for order_id, to_status in changes:
+        moved.add(order_id)
+        if to_status == OrderStatus.COMPLETED:
+            completed.add(order_id)
+    steps = FulfillmentTask.objects.filter(
+        order__user=user,
+        status=TaskStatus.SUCCEEDED,
+        finished_at__gte=since,
+        finished_at__lt=until,
+    ).aggregate(steps=Count("pk"), units=Sum("delivered", filter=Q(kind=StepKind.DELIVERY)))
+    # Each account's followers at the end of the week against the last figure before it
+    # (up to a week earlier), or its first figure of the week.
+    snapshots = (
+        AnalyticsSnapshot.objects.filter(
+            order__user=user,
+            captured_on__gte=starts_on - timedelta(days=7),
+            captured_on__lte=week_ending,
+        )
+        .order_by("account", "captured_on")
+        .values_list("account", "captured_on", "followers")
+    )
+    before: dict[str, int] = {}
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for account, on, followers in snapshots:
+        if on < starts_on:
+            before[account] = followers
+        else:
+            first.setdefault(account, followers)
+            last[account] = followers
+    accounts = {account: last[account] - before.get(account, first[account]) for account in last}
+    return WeekFigures(
+        starts_on=starts_on,
+        ends_on=week_ending,
+        orders_moved=len(moved),
+        orders_completed=len(completed),
+        steps_finished=steps["steps"],
+        units_delivered=steps["units"] or 0,
+        follower_change=sum(accounts.values()),
+        accounts=accounts,
+    )

@@ -9,3 +9,10 @@ class InvalidTransition(ApplicationError):
 class ReasonRequired(ApplicationError):
     code = "reason_required"
     status = 400
+
+
+class OrderNotFound(ApplicationError):
+    """No such order, or not the asker's: the same answer, so numbers cannot be probed."""
+
+    code = "order_not_found"
+    status = 404

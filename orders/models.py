@@ -132,8 +132,16 @@ class OrderNumberSequence(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+class NotificationTopic(models.TextChoices):
+    """What an e-mail to a client is about; each is a yes/no field of NotificationPreference."""
+
+    ORDER_UPDATES = "order_updates", "Order updates"
+    WEEKLY_DIGEST = "weekly_digest", "Weekly digest"
+    MARKETING = "marketing", "Offers and new services"
+
+
 class NotificationPreference(models.Model):
-    """What a client wants to hear from us by e-mail."""
+    """What a client wants to hear from us by e-mail (no row: each field's default)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
@@ -149,6 +157,22 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"Preferences of {self.user}"
+
+
+class OrderSelection(models.Model):
+    """The order a client last picked on the dashboard; it opens there on every device."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="order_selection"
+    )
+    # SET_NULL: a deleted order leaves the dashboard on the client's latest order.
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.order_id or 'latest'}"
 
 
 class OrderNotification(models.Model):

@@ -25,7 +25,8 @@ from accounts.services import password_set_link
 from core.backoff import RetryPolicy
 from core.jobs import claim_due
 
-from .models import NotificationPreference, Order, OrderNotification, OrderStatus
+from .models import NotificationTopic, Order, OrderNotification, OrderStatus
+from .selectors import notification_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +127,8 @@ def notifications_send_due(*, limit: int = BATCH) -> int:
         return 0
     by_pk = OrderNotification.objects.select_related("order__user").in_bulk(ids)
     claimed = [by_pk[pk] for pk in ids]
-    opted_out = set(
-        NotificationPreference.objects.filter(
-            user_id__in={n.order.user_id for n in claimed}, order_updates=False
-        ).values_list("user_id", flat=True)
+    wanted = notification_recipients(
+        user_ids={n.order.user_id for n in claimed}, topic=NotificationTopic.ORDER_UPDATES
     )
     newest = dict(
         OrderNotification.objects.filter(
@@ -152,7 +151,7 @@ def notifications_send_due(*, limit: int = BATCH) -> int:
                 attempts=F("attempts") - 1,
                 next_attempt_at=timezone.now(),
             )
-        elif notification.order.user_id in opted_out:
+        elif notification.order.user_id not in wanted:
             _record(notification, status=Status.SKIPPED)
         elif RETRY.exhausted(notification.attempts - 1):
             _record(

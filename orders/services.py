@@ -13,8 +13,16 @@ from django.utils import timezone
 from catalog.pricing import CartPricing, PriceBreakdown
 from core.sequences import sequence_next
 
-from .exceptions import InvalidTransition, ReasonRequired
-from .models import Order, OrderLine, OrderNumberSequence, OrderStatus, OrderStatusChange
+from .exceptions import InvalidTransition, OrderNotFound, ReasonRequired
+from .models import (
+    NotificationPreference,
+    Order,
+    OrderLine,
+    OrderNumberSequence,
+    OrderSelection,
+    OrderStatus,
+    OrderStatusChange,
+)
 from .notifications import notification_queue
 from .signals import order_paid, order_released, order_status_changed
 from .transitions import can_transition
@@ -224,3 +232,29 @@ def order_mark_paid(*, order_id: int, reference: str, source: str) -> PaymentApp
     prefetch_related_objects([order], "lines")
     order_paid.send(sender=Order, order=order)
     return PaymentApplied(order, True, False)
+
+
+@transaction.atomic
+def order_selection_set(*, user, order: Order) -> OrderSelection:
+    """Remember `order` as the one the client's dashboard opens on (only their own)."""
+    if order.user_id != user.pk:
+        raise OrderNotFound("We could not find that order.")
+    selection, _ = OrderSelection.objects.update_or_create(user=user, defaults={"order": order})
+    return selection
+
+
+@transaction.atomic
+def notification_preference_set(
+    *, user, order_updates: bool, weekly_digest: bool, marketing: bool
+) -> NotificationPreference:
+    """Save which e-mails the client wants; every sender reads them through
+    `orders.selectors.notification_recipients`."""
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user=user,
+        defaults={
+            "order_updates": order_updates,
+            "weekly_digest": weekly_digest,
+            "marketing": marketing,
+        },
+    )
+    return preference

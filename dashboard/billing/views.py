@@ -21,6 +21,7 @@ from checkout.services import session_resume
 from core.api import base_url, json_error
 from core.csv_safe import csv_lines
 from core.exceptions import ApplicationError
+from core.flags import BILLING_CENTRE, flag_required
 from orders.models import Order, OrderStatus
 
 from .forms import InvoiceFilterForm, page_number
@@ -28,6 +29,7 @@ from .selectors import campaign_page
 
 
 @login_required
+@flag_required(BILLING_CENTRE)
 @require_GET
 def billing(request):
     form = InvoiceFilterForm(request.GET)
@@ -53,6 +55,7 @@ def billing(request):
 
 
 @login_required
+@flag_required(BILLING_CENTRE)
 @require_GET
 def invoice(request, number):
     found = invoice_get(user=request.user, number=number)
@@ -66,6 +69,7 @@ def invoice(request, number):
 
 
 @login_required
+@flag_required(BILLING_CENTRE)
 @require_GET
 def invoices_csv(request):
     form = InvoiceFilterForm(request.GET)
@@ -82,6 +86,7 @@ def invoices_csv(request):
 
 
 @login_required
+@flag_required(BILLING_CENTRE)
 @require_POST
 def resume_payment(request, number):
     order = get_object_or_404(Order, number=number, user=request.user)

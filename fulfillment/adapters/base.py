@@ -33,7 +33,7 @@ class Snapshot:
     follows: int = 0
     media_count: int = 0
     reach: int | None = None
-    impressions: int | None = None
+    views: int | None = None
     profile_views: int | None = None
 
 

@@ -1,4 +1,10 @@
-"""Instagram Graph API: account figures and insights, stored as daily snapshots."""
+"""Instagram Graph API: account figures and insights, stored as daily snapshots.
+
+Insights are asked for as `total_value` metrics (`views` replaced `impressions`, which Meta
+removed from every Graph API version on 2025-04-21). Graph refuses a whole insights request
+when it refuses one of its metrics, so a refused request is asked again one metric at a time:
+a metric Graph will not give is left empty, and the others still reach the snapshot.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,11 @@ from .base import PermanentError, RetryableError, Snapshot, StepContext, StepOut
 
 RATE_LIMIT_CODES = {4, 17, 32, 613}
 EXPIRED_TOKEN_CODE = 190
+INSIGHT_METRICS = ("reach", "views", "profile_views")
+
+
+class Refused(PermanentError):
+    """Graph refused this request (an unknown metric or field, a missing permission)."""
 
 
 class InstagramAdapter:
@@ -51,7 +62,7 @@ class InstagramAdapter:
             )
         if response.status_code >= 500:
             raise RetryableError(f"Instagram error: {message}")
-        raise PermanentError(f"Instagram refused the request: {message}")
+        raise Refused(f"Instagram refused the request: {message}")
 
     def run(self, context: StepContext) -> StepOutcome:
         user_id = context.parameters.get("ig_user_id") or settings.INSTAGRAM_USER_ID
@@ -60,23 +71,52 @@ class InstagramAdapter:
         account = self._get(
             str(user_id), fields="username,followers_count,follows_count,media_count"
         )
-        insights = self._get(
-            f"{user_id}/insights", metric="reach,impressions,profile_views", period="day"
-        )
-        values = {}
-        for metric in insights.get("data", []):
-            points = metric.get("values") or []
-            if points:
-                values[metric.get("name")] = int(points[-1].get("value") or 0)
+        values, refused = self._insights(str(user_id))
         snapshot = Snapshot(
             account=context.target,
             followers=int(account.get("followers_count") or 0),
             follows=int(account.get("follows_count") or 0),
             media_count=int(account.get("media_count") or 0),
             reach=values.get("reach"),
-            impressions=values.get("impressions"),
+            views=values.get("views"),
             profile_views=values.get("profile_views"),
         )
-        return StepOutcome(
-            done=True, snapshot=snapshot, result={"username": account.get("username")}
+        result = {"username": account.get("username")}
+        if refused:
+            result["refused_metrics"] = refused
+        return StepOutcome(done=True, snapshot=snapshot, result=result)
+
+    def _insights(self, user_id: str) -> tuple[dict[str, int], list[str]]:
+        """({metric: today's value}, metrics Graph refused)."""
+        try:
+            return _values(self._ask_insights(user_id, INSIGHT_METRICS)), []
+        except Refused:
+            pass
+        values, refused = {}, []
+        for metric in INSIGHT_METRICS:
+            try:
+                values.update(_values(self._ask_insights(user_id, (metric,))))
+            except Refused:
+                refused.append(metric)
+        return values, refused
+
+    def _ask_insights(self, user_id: str, metrics: tuple[str, ...]) -> dict:
+        return self._get(
+            f"{user_id}/insights",
+            metric=",".join(metrics),
+            metric_type="total_value",
+            period="day",
         )
+
+
+def _values(insights: dict) -> dict[str, int]:
+    """Each metric's figure: its `total_value`, or the last point of a time series."""
+    values = {}
+    for metric in insights.get("data", []):
+        total = metric.get("total_value")
+        points = metric.get("values") or []
+        if isinstance(total, dict) and total.get("value") is not None:
+            values[metric.get("name")] = int(total["value"])
+        elif points:
+            values[metric.get("name")] = int(points[-1].get("value") or 0)
+    return values

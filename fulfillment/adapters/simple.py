@@ -70,6 +70,6 @@ class SandboxAdapter:
             follows=300 + seed % 700,
             media_count=80 + seed % 300 + day // 3,
             reach=followers * (3 + seed % 4) // 2,
-            impressions=followers * (5 + seed % 5),
+            views=followers * (5 + seed % 5),
             profile_views=followers // (8 + seed % 5),
         )

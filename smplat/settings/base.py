@@ -315,3 +315,6 @@ SELLER_TAX_NOTE = env(
     "SELLER_TAX_NOTE", default="Tax-free: no VAT or sales tax is charged on these services."
 )
 DELIVERY_PROMISE_DAYS = env.int("DELIVERY_PROMISE_DAYS", default=14)
+# Client dashboard overview (/dashboard/): how often the progress of an order under way
+# refreshes (in place with JavaScript, the whole page without).
+DASHBOARD_PROGRESS_REFRESH_SECONDS = env.int("DASHBOARD_PROGRESS_REFRESH_SECONDS", default=15)

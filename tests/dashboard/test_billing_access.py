@@ -6,7 +6,7 @@ from django.urls import reverse
 from tests.billing.factories import invoice_for, order_for
 from tests.checkout.factories import user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_centre_on")]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.billing.factories import client_history, order_for, session_for
 from tests.checkout.factories import user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_centre_on")]
 
 # Session and user; invoice page; checkout figures; orders awaiting payment; campaign page;
 # their snapshots; the footer's site settings (cold cache). A page past the end of a list
@@ -45,5 +45,5 @@ def test_printable_invoice_budget(client, django_assert_max_num_queries):
     [order] = client_history(owner, orders=1)
     invoice = order.invoices.get()
     client.force_login(owner)
-    with django_assert_max_num_queries(4):  # session, user, invoice with order, lines
+    with django_assert_max_num_queries(6):  # session, user, invoice with order, lines, the flag (2)
         assert client.get(f"/dashboard/billing/invoices/{invoice.number}/").status_code == 200

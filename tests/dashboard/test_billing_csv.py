@@ -13,7 +13,7 @@ from core.csv_safe import csv_cell
 from tests.billing.factories import client_history, invoice_for, order_for
 from tests.checkout.factories import user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_centre_on")]
 
 URL = "/dashboard/billing/invoices.csv"
 

@@ -11,7 +11,7 @@ from billing.selectors import INVOICE_PAGE_SIZE
 from tests.billing.factories import invoice_for, order_for
 from tests.checkout.factories import user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_centre_on")]
 
 URL = "/dashboard/billing/"
 

@@ -11,7 +11,7 @@ from orders.models import Order
 from tests.billing.factories import order_for, session_for
 from tests.checkout.factories import placed_order, user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_centre_on")]
 
 URL = "/dashboard/billing/"
 

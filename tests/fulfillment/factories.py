@@ -16,10 +16,11 @@ def product_with_plan(*steps, **product_kwargs):
     return product
 
 
-def paid_order(client, *products, quantity=1):
-    """An order for `products`, paid through a signed checkout.session.completed webhook."""
+def paid_order(client, *products, quantity=1, owner=None):
+    """An order for `products` (placed by `owner`, or a new buyer), paid through a signed
+    checkout.session.completed webhook."""
     order, session = placed_order(
-        products=[(p, Configuration(quantity=quantity)) for p in products]
+        owner=owner, products=[(p, Configuration(quantity=quantity)) for p in products]
     )
     response = post_event(client, session_event(session))
     assert response.status_code == 200, response.content

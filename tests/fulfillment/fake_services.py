@@ -328,10 +328,12 @@ USER_FIELDS = {
 }
 INSIGHT_TITLES = {
     "reach": ("Reach", "The number of unique accounts that have seen any of your posts."),
-    "impressions": ("Impressions", "Total number of times your posts have been seen."),
+    "views": ("Views", "The number of times your content was played or displayed."),
     "profile_views": ("Profile Views", "Total number of users who have viewed your profile."),
     "follower_count": ("Follower Count", "Total number of new followers each day."),
 }
+# Metrics Graph gives only with metric_type=total_value (`impressions` is gone since 2025-04-21).
+TOTAL_VALUE_ONLY = {"views", "profile_views"}
 RATE_LIMIT_MESSAGES = {
     4: "(#4) Application request limit reached",
     17: "(#17) User request limit reached",
@@ -356,8 +358,10 @@ class FakeGraph(_FakeServer):
     """The Instagram Graph API reads: an IG user's fields and its daily insights.
 
     Insights answer two daily points (yesterday's and today's), as Graph does for
-    `period=day`. `expire_token()`, `rate_limit_next()` and `fail_next()` make it answer with
-    Graph's error bodies.
+    `period=day`, or today's `total_value` with `metric_type=total_value` (which `views` and
+    `profile_views` require). A metric it does not know (`impressions`) or is told to
+    `refuse()` makes it refuse the whole request, as Graph does. `expire_token()`,
+    `rate_limit_next()` and `fail_next()` make it answer with Graph's error bodies.
     """
 
     def __init__(
@@ -377,12 +381,17 @@ class FakeGraph(_FakeServer):
         # (yesterday, today) for each metric
         self.insights = {
             "reach": (1_180, 1_234),
-            "impressions": (2_600, 2_745),
+            "views": (2_600, 2_745),
             "profile_views": (95, 101),
             "follower_count": (12, 14),
         }
         self.token_expired = False
+        self.refused: set[str] = set()  # metrics answered with a permission error
         self._failures: list[tuple[str | None, Reply]] = []  # (which call, answer)
+
+    def refuse(self, *metrics: str) -> None:
+        """Refuse every insights request that asks for one of `metrics` (no permission)."""
+        self.refused.update(metrics)
 
     def expire_token(self) -> None:
         self.token_expired = True
@@ -504,16 +513,39 @@ class FakeGraph(_FakeServer):
                     code=100,
                 ),
             )
+        refused = [name for name in metrics if name in self.refused]
+        if refused:
+            return Reply(
+                403,
+                graph_error("(#10) Application does not have permission for this action", code=10),
+            )
+        total_value = params.get("metric_type") == "total_value"
+        series_only = [name for name in metrics if name in TOTAL_VALUE_ONLY]
+        if not total_value and series_only:
+            return Reply(
+                400,
+                graph_error(
+                    f"(#100) The following metrics ({', '.join(series_only)}) should be "
+                    "specified with parameter metric_type=total_value",
+                    code=100,
+                ),
+            )
         today = datetime.combine(datetime.now(UTC).date(), time(7), tzinfo=UTC)
         ends = [today - timedelta(days=1), today]
         data = [
             {
                 "name": name,
                 "period": "day",
-                "values": [
-                    {"value": value, "end_time": end.strftime("%Y-%m-%dT%H:%M:%S+0000")}
-                    for value, end in zip(self.insights[name], ends, strict=True)
-                ],
+                **(
+                    {"total_value": {"value": self.insights[name][-1]}}
+                    if total_value
+                    else {
+                        "values": [
+                            {"value": value, "end_time": end.strftime("%Y-%m-%dT%H:%M:%S+0000")}
+                            for value, end in zip(self.insights[name], ends, strict=True)
+                        ]
+                    }
+                ),
                 "title": INSIGHT_TITLES[name][0],
                 "description": INSIGHT_TITLES[name][1],
                 "id": f"{self.user_id}/insights/{name}/day",

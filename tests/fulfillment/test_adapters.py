@@ -516,15 +516,20 @@ def test_a_snapshot_is_stored_for_today_from_the_account_and_its_insights(client
     assert snapshot.captured_on == timezone.now().date()
     assert snapshot.source == "instagram"
     assert (snapshot.followers, snapshot.follows, snapshot.media_count) == (15_230, 312, 87)
-    # Graph gives yesterday's and today's point for period=day: today's is kept.
-    assert (snapshot.reach, snapshot.impressions, snapshot.profile_views) == (1_234, 2_745, 101)
+    # Today's total value of each metric is kept.
+    assert (snapshot.reach, snapshot.views, snapshot.profile_views) == (1_234, 2_745, 101)
 
     user_id, token = "17841400000000001", "IGQWRtest-access-token"
     assert fake_graph.calls(user_id) == [
         {"fields": "username,followers_count,follows_count,media_count", "access_token": token}
     ]
     assert fake_graph.calls(f"{user_id}/insights") == [
-        {"metric": "reach,impressions,profile_views", "period": "day", "access_token": token}
+        {
+            "metric": "reach,views,profile_views",
+            "metric_type": "total_value",
+            "period": "day",
+            "access_token": token,
+        }
     ]
     assert all(r.method == "GET" for r in fake_graph.requests)
 
@@ -709,7 +714,7 @@ def test_the_sandbox_is_deterministic_per_target(client):
     assert starts[0] == starts[1] and 1_000 <= starts[0] < 10_000
     figures = [
         AnalyticsSnapshot.objects.filter(order=o).values(
-            "account", "followers", "follows", "media_count", "reach", "impressions"
+            "account", "followers", "follows", "media_count", "reach", "views"
         )[0]
         for o in (first, second)
     ]
