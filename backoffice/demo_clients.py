@@ -3,7 +3,7 @@
 Every order is placed through the cart and checkout, paid (or expired, abandoned,
 regenerated, refunded, renewed) by signed Stripe-shaped webhooks from the local gateway,
 and fulfilled by the processor, exactly as in production. Each step of a story happens
-now and is then moved back in time to when the story says it happened (`_happened_at`),
+now and is then dated back to when the story says it happened (`_Timeline`),
 so timelines, invoices and checkout analytics read like weeks of real use. The analytics
 history is the one bulk insert: no service writes a month of past snapshots.
 
@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from billing.models import Invoice, Refund, Subscription
@@ -268,12 +268,13 @@ def _order_tell(client, spec: DemoClient, demo: DemoOrder, staff) -> tuple[Order
     if existing is not None:
         return existing, False
     placed = timezone.now() - timedelta(days=demo.days_ago)
-    with _happened_at(None, placed) as stage:
+    timeline = _Timeline()
+    with timeline.at(placed):
         order = _place(client, spec, demo, token)
-        stage.order_id = order.pk
-    story = _Story(order, demo, staff, placed)
+    story = _Story(order, demo, staff, placed, timeline)
     story.pay()
     story.fulfil()
+    timeline.date(order_id=order.pk)
     notifications_hold_back(order=order)  # seeding must not e-mail anybody
     tasks_postpone_for_order(order_id=order.pk, until=timezone.now() + DEMO_PACE)
     order.refresh_from_db()
@@ -313,13 +314,14 @@ def _configuration(product, demo: DemoOrder) -> Configuration:
 class _Story:
     """The rest of one order's life, each step at its own moment after `placed`."""
 
-    def __init__(self, order: Order, demo: DemoOrder, staff, placed: datetime):
+    def __init__(self, order: Order, demo: DemoOrder, staff, placed: datetime, timeline):
         self.order, self.demo, self.staff, self.placed = order, demo, staff, placed
+        self.timeline = timeline
         self.gateway = LocalGateway(webhook_secret=settings.STRIPE_WEBHOOK_SECRET)
         self.paid_at = placed + timedelta(minutes=demo.minutes_to_pay)
 
     def at(self, when: datetime):
-        return _happened_at(self.order.pk, when)
+        return self.timeline.at(when)
 
     def send(self, event_type: str, obj: dict) -> None:
         payload, signature = self.gateway.signed_event(event_type, obj)
@@ -468,48 +470,74 @@ class _Story:
 # Moving a step back in time -------------------------------------------------------------
 
 # Every timestamp an order's story writes (due times excluded: they stay live), by model and
-# the path from the model to the order.
+# the path from the model to the order. A field written with a time other than "now" (an
+# expiry, a period, a provider's whole-second time) is dated by the step that wrote the
+# field after the colon, on the same row.
 _TIMESTAMPS = (
     (Order, "pk", ("created_at", "updated_at", "paid_at")),
     (OrderStatusChange, "order_id", ("created_at",)),
-    (OrderNotification, "order_id", ("created_at", "next_attempt_at", "sent_at")),
+    (
+        OrderNotification,
+        "order_id",
+        ("created_at", "next_attempt_at:created_at", "sent_at:created_at"),
+    ),
     (
         CheckoutSession,
         "order_id",
-        ("created_at", "updated_at", "expires_at", "completed_at", "closed_at"),
+        ("created_at", "updated_at", "expires_at:created_at", "completed_at", "closed_at"),
     ),
-    (Invoice, "order_id", ("created_at", "updated_at", "issued_at", "period_start", "period_end")),
+    (
+        Invoice,
+        "order_id",
+        (
+            "created_at",
+            "updated_at",
+            "issued_at:created_at",
+            "period_start:created_at",
+            "period_end:created_at",
+        ),
+    ),
     (Refund, "invoice__order_id", ("created_at", "updated_at")),
-    (Subscription, "order_id", ("created_at", "updated_at", "status_updated_at")),
+    (Subscription, "order_id", ("created_at", "updated_at", "status_updated_at:updated_at")),
     (FulfillmentTask, "order_id", ("created_at", "updated_at", "started_at", "finished_at")),
-    (TaskAttempt, "task__order_id", ("started_at", "finished_at")),
+    (TaskAttempt, "task__order_id", ("started_at:finished_at", "finished_at")),
     (TaskEvent, "task__order_id", ("created_at",)),
 )
 
 
-class _Stage:
-    def __init__(self, order_id: int | None):
-        self.order_id = order_id
+class _Timeline:
+    """The steps of one order's story, run now one after another, each to be dated at the
+    moment the story gives it.
 
-
-@contextmanager
-def _happened_at(order_id: int | None, when: datetime) -> Iterator[_Stage]:
-    """Whatever the block writes for the order is dated as if the block had run at `when`.
-
-    Timestamps written during the block keep their spacing; earlier ones (already moved to
-    the past) are left alone. The order may be created inside the block (set `order_id`).
+    A field is dated by the last step that wrote it: a row keeps its spacing within a step,
+    and a field a later step rewrites (`updated_at`, a status time) takes that step's date.
+    `date` moves every timestamp of the order back in one UPDATE per table (each SET reads
+    the row's values from before the UPDATE).
     """
-    stage = _Stage(order_id)
-    mark = timezone.now()
-    yield stage
-    shift = mark - when
-    if shift <= timedelta(0):
-        return
-    for model, path, fields in _TIMESTAMPS:
-        for name in fields:
-            model.objects.filter(**{path: stage.order_id, f"{name}__gte": mark}).update(
-                **{name: F(name) - shift}
-            )
+
+    def __init__(self):
+        self.steps: list[tuple[datetime, timedelta]] = []  # (real start, how far back)
+
+    @contextmanager
+    def at(self, when: datetime) -> Iterator[None]:
+        start = timezone.now()
+        yield
+        self.steps.append((start, max(start - when, timedelta(0))))
+
+    def date(self, *, order_id: int) -> None:
+        latest_first = self.steps[::-1]
+        for model, path, fields in _TIMESTAMPS:
+            moved = {}
+            for field in fields:
+                name, _, anchor = field.partition(":")
+                moved[name] = Case(
+                    *(
+                        When(**{f"{anchor or name}__gte": start}, then=F(name) - back)
+                        for start, back in latest_first
+                    ),
+                    default=F(name),
+                )
+            model.objects.filter(**{path: order_id}).update(**moved)
 
 
 # Analytics history --------------------------------------------------------------------------

@@ -130,6 +130,13 @@ def test_order_histories_are_spread_over_weeks_in_the_past(seeded):
     assert history[-1] - history[0] > timedelta(days=14)
     assert not OrderStatusChange.objects.filter(created_at__gt=now).exists()
     assert not Invoice.objects.filter(issued_at__gt=now).exists()
+    # Expiries and provider times move with the step that wrote them.
+    paid = CheckoutSession.objects.filter(status="complete")
+    assert all(s.created_at < s.expires_at < now for s in paid)
+    renewal = Invoice.objects.get(order__user__username="client", kind="renewal")
+    subscription = Subscription.objects.get(order=renewal.order)
+    assert abs(subscription.status_updated_at - renewal.issued_at) < timedelta(seconds=5)
+    assert renewal.period_end - renewal.period_start == timedelta(days=30)
 
 
 def test_the_on_hold_order_waits_on_a_dead_letter(seeded):
