@@ -221,20 +221,23 @@ def user_ensure(*, username: str, email: str, password: str, staff: bool = False
 
 def demo_clients_seed(*, staff, log: Callable[[str], None], only: str | None = None) -> None:
     """Every demo client (or the one named `only`) with every order of its story that is
-    not there yet, and the analytics history of its orders up to today."""
+    not there yet, and the analytics history of its orders up to today. Orders are placed
+    oldest first, so their numbers follow their dates."""
+    stories = []
     for spec in CLIENTS:
-        if only is not None and spec.username != only:
-            continue
-        client = user_ensure(username=spec.username, email=spec.email, password=spec.password)
-        for index, demo in enumerate(spec.orders, start=1):
-            order, told = _order_tell(client, spec, demo, staff)
-            days = _analytics_history(order, demo)
-            log(
-                f"  {spec.username} order {index}/{len(spec.orders)}: {order.number} "
-                f"{order.status}"
-                + ("" if told else " (already there)")
-                + (f", {days} days of analytics" if days else "")
-            )
+        if only is None or spec.username == only:
+            client = user_ensure(username=spec.username, email=spec.email, password=spec.password)
+            stories += [(spec, client, demo) for demo in spec.orders]
+    stories.sort(key=lambda story: -story[2].days_ago)
+    for index, (spec, client, demo) in enumerate(stories, start=1):
+        order, told = _order_tell(client, spec, demo, staff)
+        days = _analytics_history(order, demo)
+        log(
+            f"  order {index}/{len(stories)}: {order.number} of {spec.username}, "
+            f"{order.status}"
+            + ("" if told else " (already there)")
+            + (f", {days} days of analytics" if days else "")
+        )
 
 
 def searches_seed(*, now: datetime | None = None) -> int:
