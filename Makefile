@@ -36,6 +36,7 @@ bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/fulfillment_bench.py
+	$(PY) bench/dashboard_bench.py $(DASHBOARD_BENCH_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

@@ -7,16 +7,20 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.demo_clients import CLIENTS, searches_seed, user_ensure
 from catalog import demo_data
 from catalog.models import AddOn, Campaign, Category, Option, OptionGroup, Product, QuantityTier
+from core.flags import BILLING_CENTRE, flag_enable
 from fulfillment.models import PlanStep
 
 STAFF = ("admin", "admin@smplat.localhost", "smplat-admin")
-CLIENT = ("client", "client@smplat.localhost", "smplat-client")
 
 
 class Command(BaseCommand):
-    help = "Load the demo catalog and accounts. Safe to run again: it updates in place."
+    help = (
+        "Load the demo catalog, CMS pages, staff and client accounts with their orders, "
+        "invoices and analytics. Safe to run again: it updates in place."
+    )
 
     def handle(self, *args, **options):
         with transaction.atomic():
@@ -25,15 +29,27 @@ class Command(BaseCommand):
                 self._product(spec, categories, position=index * 10)
                 self.stdout.write(f"  product {index}/{len(demo_data.PRODUCTS)}: {spec['title']}")
             self._campaign(categories)
-            self._user(*STAFF, staff=True)
-            self._user(*CLIENT, staff=False)
+            username, email, password = STAFF
+            user_ensure(username=username, email=email, password=password, staff=True)
         call_command("seed_cms", stdout=self.stdout)
         call_command("seed_orders", stdout=self.stdout)
+        # The billing centre is staged: on for the first demo client, still off for the second.
+        first = get_user_model().objects.get(username=CLIENTS[0].username)
+        flag_enable(name=BILLING_CENTRE, users=[first])
+        self.stdout.write(f"  billing centre switched on for {first.username}")
+        searches = searches_seed()
+        if searches:
+            self.stdout.write(f"  {searches} catalog searches of the past week")
         self.stdout.write(
             self.style.SUCCESS(f"Demo catalog ready: {len(demo_data.PRODUCTS)} services.")
         )
-        self.stdout.write(f"Staff login:  {STAFF[0]} / {STAFF[2]}  (/admin/, /cms-admin/)")
-        self.stdout.write(f"Client login: {CLIENT[0]} / {CLIENT[2]}  (/accounts/login/)")
+        self.stdout.write(
+            f"Staff login:  {STAFF[0]} / {STAFF[2]}  (/admin/, /cms-admin/, /dashboard/staff/)"
+        )
+        for client in CLIENTS:
+            self.stdout.write(
+                f"Client login: {client.username} / {client.password}  (/accounts/login/)"
+            )
 
     def _categories(self):
         result = {}
@@ -119,12 +135,3 @@ class Command(BaseCommand):
             },
         )
         campaign.categories.set([categories[slug] for slug in spec["categories"]])
-
-    def _user(self, username, email, password, *, staff):
-        user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"email": email, "is_staff": staff, "is_superuser": staff}
-        )
-        if created or not user.check_password(password):
-            user.set_password(password)
-            user.save()
-        return user
