@@ -93,6 +93,8 @@ def test_a_guest_buys_sets_a_password_and_follows_the_order_in_the_dashboard(
 
     progress = page.locator("#order-progress")
     expect(progress).to_contain_text("0 of 400")
+    snapshot_step = progress.get_by_role("listitem").filter(has_text="analytics snapshot")
+    expect(snapshot_step).to_have_text(re.compile(r"Succeeded$"))  # no count for a snapshot
     chart = page.get_by_role("img", name="Followers of @new.brand since purchase")
     expect(chart).to_be_visible()
     expect(chart.locator("polyline, circle").first).to_be_attached()  # a chart with data
