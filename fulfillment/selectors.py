@@ -32,14 +32,14 @@ def order_progress(*, order: Order, for_client: bool = False) -> dict:
     "Delayed — we are on it". One query."""
     tasks = list(order.tasks.order_by("position", "pk"))
     held = for_client and order.status == OrderStatus.ON_HOLD
-    finished = sum(1 for t in tasks if t.status in FINISHED)
+    done = sum(_step_done(t) for t in tasks)
     deliveries = [t for t in tasks if t.quantity is not None and t.kind == "delivery"]
     next_task = next((t for t in tasks if t.status not in FINISHED), None)
     return {
         "order": order.number,
         "status": order.status,
         "status_display": DELAYED if held else order.get_status_display(),
-        "percent_complete": round(100 * finished / len(tasks))
+        "percent_complete": int(100 * done / len(tasks))
         if tasks
         else (100 if order.status == "completed" else 0),
         "steps": [
@@ -101,6 +101,16 @@ def _expected_finish(order: Order, tasks: list[FulfillmentTask]) -> datetime | N
         else:
             estimates.append(max(task.due_at, now))
     return max(estimates, default=None)
+
+
+def _step_done(task: FulfillmentTask) -> float:
+    """How much of one step is done: a finished step all of it, a delivery under way its
+    delivered share (so the percentage moves as units arrive), any other step none."""
+    if task.status in FINISHED:
+        return 1.0
+    if task.kind == "delivery" and task.quantity and task.delivered:
+        return min(task.delivered / task.quantity, 1.0)
+    return 0.0
 
 
 def _next_action(order: Order, task: FulfillmentTask | None) -> str:

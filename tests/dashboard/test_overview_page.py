@@ -52,7 +52,7 @@ def test_progress_shows_steps_counts_and_an_expected_finish(client, alice):
     assert "<dt>Delivered</dt><dd>100</dd>" in body
     assert "<dt>Remains</dt><dd>300</dd>" in body
     assert "Deliver followers" in body and "100 of 400" in body
-    assert 'value="0"' in body  # no step finished yet
+    assert 'value="25"' in body  # no step finished, the one delivery a quarter delivered
     assert "<dt>Expected finish</dt><dd><time datetime=" in body
     assert "Deliver followers: next update" in body  # the next action
     assert "Delivery started" in body  # the timeline
