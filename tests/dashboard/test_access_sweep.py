@@ -436,3 +436,27 @@ def test_staff_see_both_clients_awaiting_payment(world):
     body = signed_in(world.staff).get(STAFF_PAGE).content.decode()
     assert world.a.unpaid.number in body and world.b.unpaid.number in body
     assert CheckoutSession.objects.filter(status=SessionStatus.OPEN).count() == 2
+
+
+# Operator API ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["dev-checkout-key", ""])
+def test_an_empty_api_key_header_is_no_key_for_the_progress_api(world, settings, key):
+    """Even where the configured key is empty, an empty header opens no one's order."""
+    settings.CHECKOUT_API_KEY = key
+    path = reverse("fulfillment:order-progress", args=[world.a.paid.pk])
+    for browser in (signed_in(world.b.user), Client()):
+        response = browser.get(path, HTTP_X_API_KEY="")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "order_not_found"
+    assert signed_in(world.a.user).get(path, HTTP_X_API_KEY="").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["checkout:payments-observability", "fulfillment:metrics", "fulfillment:health"]
+)
+def test_operator_reports_refuse_a_client_s_session(world, name):
+    response = signed_in(world.b.user).get(reverse(name))
+    assert response.status_code == OPERATOR_KEY_REFUSED
+    assert response.json()["error"]["code"] == "api_key_missing"
