@@ -9,6 +9,7 @@ The URL lists are checked against the resolver, so a new URL without a sweep ent
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -460,3 +461,29 @@ def test_operator_reports_refuse_a_client_s_session(world, name):
     response = signed_in(world.b.user).get(reverse(name))
     assert response.status_code == OPERATOR_KEY_REFUSED
     assert response.json()["error"]["code"] == "api_key_missing"
+
+
+# Checkout -------------------------------------------------------------------------------
+
+
+def test_a_s_checkout_token_posted_by_b_hands_out_nothing_of_a_s_order(world):
+    """The token makes a resubmitted form idempotent for whoever sent it; from anyone else it
+    opens neither A's order page nor A's payment page."""
+    browser = signed_in(world.b.user)
+    form = browser.get(reverse("checkout:checkout")).content.decode()
+    data = {
+        "email": world.b.user.email,
+        "name": "Bob",
+        "accept_terms": "on",
+        "checkout_token": str(world.a.unpaid.checkout_token),
+        **dict.fromkeys(re.findall(r'name="(target_\d+)"', form), "@bob.brand"),
+    }
+    response = browser.post(reverse("checkout:checkout"), data, follow=True)
+    body = response.content.decode()
+    for secret in (*world.a.numbers, world.a.session.provider_id):
+        assert secret not in body
+        assert all(secret not in url for url, _ in response.redirect_chain)
+    assert "already" in body
+    order_page = reverse("checkout:order-status", args=[world.a.unpaid.number])
+    assert browser.get(order_page).status_code == 404
+    assert Cart.objects.get(user=world.b.user).items.count() == 1  # B's cart is kept
