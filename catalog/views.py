@@ -179,8 +179,8 @@ def preset_delete(request, slug, preset_id):
         deleted = preset_delete_for_user(user=request.user, preset_id=preset_id)
     else:
         deleted = preset_delete_for_session(session=request.session, preset_id=preset_id)
-    if deleted:
-        messages.success(request, "Preset deleted.")
-    else:
-        messages.warning(request, "That preset no longer exists.")
+    if not deleted:
+        # Another client's preset, or one already gone: as for any object that is not theirs.
+        raise Http404("No such preset.")
+    messages.success(request, "Preset deleted.")
     return redirect(product.get_absolute_url() + "#presets")

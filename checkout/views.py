@@ -172,7 +172,7 @@ def _is_uuid(value: str) -> bool:
 def _place(request, cart, form, view):
     data = form.cleaned_data
     try:
-        order, session, _ = checkout_submit(
+        order, session, created = checkout_submit(
             cart=cart,
             user=request.user,
             email=data["email"],
@@ -183,6 +183,14 @@ def _place(request, cart, form, view):
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        return redirect("checkout:cart")
+    if not created and not _may_see(request, order):
+        # The token placed an order this visitor may not open (someone else's form, or a twin
+        # submit whose first half has not finished): name nothing of it, keep the cart.
+        messages.error(
+            request,
+            "This checkout form was already sent. The order's confirmation e-mail has its link.",
+        )
         return redirect("checkout:cart")
     request.session[PLACED_ORDERS_KEY] = [
         order.number,

@@ -32,8 +32,9 @@ def health(request):
 @require_GET
 def progress(request, order_id):
     """The order's owner (signed in) or an operator (X-API-Key, or staff); anyone else gets
-    404. Owners get the client's view: no error texts."""
-    supplied = request.headers.get("X-API-Key")
+    404. Owners get the client's view: no error texts. An empty header is no key (as for
+    `api_key_required`), whatever the configured key is."""
+    supplied = request.headers.get("X-API-Key") or None
     if supplied is not None and not hmac.compare_digest(
         supplied.encode(), settings.CHECKOUT_API_KEY.encode()
     ):

@@ -128,6 +128,8 @@ def test_visitor_saves_applies_and_deletes_a_preset_in_the_session(client, produ
     client.post(f"/products/insta/presets/{preset_id}/delete/")
     assert "Launch week" not in client.get("/products/insta/").content.decode()
     assert ConfigurationPreset.objects.count() == 0
+    # Deleting it again (another tab) finds nothing of the visitor's: 404, as for a stranger's.
+    assert client.post(f"/products/insta/presets/{preset_id}/delete/").status_code == 404
 
 
 def test_client_presets_are_stored_per_account(client, product):
@@ -141,7 +143,8 @@ def test_client_presets_are_stored_per_account(client, product):
 
     client.force_login(bob)
     assert f'href="?preset={preset.pk}"' not in client.get("/products/insta/").content.decode()
-    client.post(f"/products/insta/presets/{preset.pk}/delete/")  # not Bob's to delete
+    response = client.post(f"/products/insta/presets/{preset.pk}/delete/")  # not Bob's
+    assert response.status_code == 404
     assert ConfigurationPreset.objects.filter(pk=preset.pk).exists()
     page = client.get("/products/insta/", {"preset": preset.pk}).content.decode()
     assert "That preset no longer exists." in page
