@@ -165,7 +165,7 @@ DATABASES = {"sqlite": prepare_sqlite, "postgres": prepare_postgres}
 # purpose). Scenarios that sign requests (checkout API, Stripe webhooks) use these.
 BENCH_SECRETS = {
     "DJANGO_SECRET_KEY": "bench-secret",
-    "CHECKOUT_API_KEY": "bench-key",
+    "CHECKOUT_API_KEY": "bench-operator-api-key",
     "STRIPE_WEBHOOK_SECRET": "whsec_bench",
 }
 

@@ -9,6 +9,8 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CHECKOUT_API_KEY = env("CHECKOUT_API_KEY")
+if len(CHECKOUT_API_KEY) < 16:  # the operator API's only lock: an empty key must not open it
+    raise ImproperlyConfigured("CHECKOUT_API_KEY must be a secret of at least 16 characters.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

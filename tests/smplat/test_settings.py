@@ -122,3 +122,10 @@ def test_the_email_timeout_comes_from_the_environment():
     assert setting("EMAIL_TIMEOUT", **dev) == "10.0"
     assert setting("EMAIL_TIMEOUT", **dev, EMAIL_TIMEOUT="2.5") == "2.5"
     assert setting("EMAIL_TIMEOUT", **PRODUCTION, **STRIPE_KEY, EMAIL_TIMEOUT="30") == "30.0"
+
+
+@pytest.mark.parametrize("key", ["", "short-key"], ids=["empty", "short"])
+def test_production_refuses_an_empty_or_short_operator_api_key(key):
+    done = check_deploy(**{**PRODUCTION, "CHECKOUT_API_KEY": key})
+    assert done.returncode != 0
+    assert "CHECKOUT_API_KEY must be a secret of at least 16 characters" in done.stderr
