@@ -152,6 +152,7 @@ AXES_RESET_ON_SUCCESS = True
 # the last checked password instead of growing with every refused try.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False  # no start-up banner in the output of every command
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
