@@ -1,9 +1,11 @@
 """The billing centre costs the same number of queries for 1 order as for 500."""
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.flags import BILLING_CENTRE, flag_enable
 from tests.billing.factories import client_history, order_for, session_for
 from tests.checkout.factories import user
 
@@ -16,6 +18,7 @@ BILLING_BUDGET = 12
 
 
 def page_queries(client, django_assert_max_num_queries, **query) -> int:
+    caches["config"].clear()  # the footer's site settings are read cold
     with (
         django_assert_max_num_queries(BILLING_BUDGET),
         CaptureQueriesContext(connection) as queries,
@@ -47,3 +50,14 @@ def test_printable_invoice_budget(client, django_assert_max_num_queries):
     client.force_login(owner)
     with django_assert_max_num_queries(6):  # session, user, invoice with order, lines, the flag (2)
         assert client.get(f"/dashboard/billing/invoices/{invoice.number}/").status_code == 200
+
+
+def test_the_budget_holds_with_the_flag_on_per_account(
+    client, billing_centre_on, django_assert_max_num_queries
+):
+    billing_centre_on.delete()  # on for this account only, as staged rollouts start
+    owner = user("large")
+    client_history(owner, orders=500)
+    flag_enable(name=BILLING_CENTRE, users=[owner])
+    client.force_login(owner)
+    page_queries(client, django_assert_max_num_queries, status="paid", page=99, campaigns_page=99)

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.flags import BILLING_CENTRE, flag_enable
 from fulfillment.models import FulfillmentTask
 from fulfillment.processor import process_due
 from orders.models import Order
@@ -184,3 +185,13 @@ def test_the_progress_page_costs_a_fixed_number_of_queries(
         7
     ):  # session, user, order, tasks, site settings, the nav's flag (2)
         assert client.get(url).status_code == 200
+
+
+def test_the_budget_holds_with_the_billing_link_on_for_the_account(
+    client, bob, django_assert_max_num_queries
+):
+    bulk_orders(bob, 500, snapshot_days=30)
+    flag_enable(name=BILLING_CENTRE, users=[bob])  # the nav then links the billing centre
+    client.force_login(bob)
+    dashboard_queries(client, django_assert_max_num_queries)
+    assert 'href="/dashboard/billing/"' in page(client)
