@@ -112,19 +112,29 @@ def test_a_stalled_mail_server_delays_neither_webhooks_nor_checkout(tmp_path):
             env,
             logs[0],
         ),
-        spawn(
-            [sys.executable, "manage.py", "run_worker", "--queues", "emails", "--sleep", "0.2"],
-            env,
-            logs[1],
-        ),
     ]
     try:
         wait_until(
-            lambda: web_is_up(base) and smtp.stall_started.is_set(),
+            lambda: web_is_up(base),
+            processes=processes,
+            logs=logs[:1],
+            timeout=60,
+            what="the web server",
+        )
+        # The worker starts once the shop is up, so the whole stall is there to measure in.
+        processes.append(
+            spawn(
+                [sys.executable, "manage.py", "run_worker", "--queues", "emails", "--sleep", "0.2"],
+                env,
+                logs[1],
+            )
+        )
+        wait_until(
+            smtp.stall_started.is_set,
             processes=processes,
             logs=logs,
             timeout=60,
-            what="the web server and the stalled e-mail",
+            what="the stalled e-mail",
         )
         stalled_at = time.monotonic()
         browser = requests.Session()
