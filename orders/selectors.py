@@ -57,25 +57,33 @@ class OrderPicker:
 
 def order_picker_get(*, user, page: int = 1, size: int = PICKER_PAGE_SIZE) -> OrderPicker:
     """One page of the client's orders for the picker, and the order the dashboard shows:
-    the one the client last picked, or their latest when the pick is missing or stale
-    (deleted, or no longer theirs), wherever it is in the list. One query."""
+    the one the client last picked, or else (the pick missing or stale: deleted, or no longer
+    theirs) their newest order under way, or their newest order, wherever it is in the list.
+    One query."""
     page = max(page, 1)
     start = (page - 1) * size
     mine = Order.objects.filter(user=user)
     newest_first = ("-created_at", "-pk")
     on_page = mine.order_by(*newest_first).values("pk")[start : start + size + 1]
-    latest = mine.order_by(*newest_first).values("pk")[:1]
+    # Without a pick: the newest order under way, which is what a client comes to follow.
+    under_way = _flag(Q(status__in=ACTIVE_STATUSES))
+    latest = mine.annotate(under_way=under_way).order_by("-under_way", *newest_first)
+    latest = latest.values("pk")[:1]
     picked = OrderSelection.objects.filter(user=user).values("order_id")[:1]
     rows = list(
         mine.filter(Q(pk__in=on_page) | Q(pk=Subquery(latest)) | Q(pk=Subquery(picked)))
         .annotate(
             on_page=_flag(Q(pk__in=on_page)),
             picked=_flag(Q(pk=Subquery(picked))),
+            fallback=_flag(Q(pk=Subquery(latest))),
         )
         .order_by(*newest_first)
     )
     listed = [order for order in rows if order.on_page]
-    selected = next((order for order in rows if order.picked), rows[0] if rows else None)
+    selected = next(
+        (order for order in rows if order.picked),
+        next((order for order in rows if order.fallback), None),
+    )
     return OrderPicker(
         selected=selected,
         orders=listed[:size],

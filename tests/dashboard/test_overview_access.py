@@ -140,3 +140,15 @@ def test_the_picker_pages_through_many_orders(client, alice):
         response = client.get(OVERVIEW, {"orders_page": nonsense})
         assert response.status_code == 200
         assert response.content.decode().count("<option ") == 50
+
+
+def test_without_a_pick_the_newest_order_under_way_is_shown(client, alice):
+    under_way, _ = placed_order(owner=alice)
+    under_way.status = "active"  # paid, delivery running
+    under_way.save(update_fields=["status"])
+    unpaid, _ = placed_order(owner=alice)  # newer, still awaiting payment
+    client.force_login(alice)
+    assert picked(client.get(OVERVIEW)) == under_way.number
+    under_way.status = "completed"
+    under_way.save(update_fields=["status"])
+    assert picked(client.get(OVERVIEW)) == unpaid.number  # nothing under way: the newest
