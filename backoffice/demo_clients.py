@@ -51,9 +51,15 @@ from fulfillment.models import (
 )
 from fulfillment.processor import Ran, process_due, tasks_claim_due, tasks_record
 from fulfillment.services import task_force_complete, tasks_postpone_for_order
-from orders.models import Order, OrderNotification, OrderStatus, OrderStatusChange
+from orders.models import (
+    Order,
+    OrderNotification,
+    OrderSelection,
+    OrderStatus,
+    OrderStatusChange,
+)
 from orders.notifications import notifications_hold_back
-from orders.services import order_transition
+from orders.services import order_selection_set, order_transition
 
 WORKER = "seed-demo"
 # The sandbox delivers within seconds; the seeded in-flight orders wait this long for their
@@ -229,15 +235,22 @@ def demo_clients_seed(*, staff, log: Callable[[str], None], only: str | None = N
             client = user_ensure(username=spec.username, email=spec.email, password=spec.password)
             stories += [(spec, client, demo) for demo in spec.orders]
     stories.sort(key=lambda story: -story[2].days_ago)
+    growing: dict[int, tuple[int, Order]] = {}  # per client: its running order with most history
     for index, (spec, client, demo) in enumerate(stories, start=1):
         order, told = _order_tell(client, spec, demo, staff)
         days = _analytics_history(order, demo)
+        if order.status == S.ACTIVE and days > growing.get(client.pk, (0, None))[0]:
+            growing[client.pk] = (days, order)
         log(
             f"  order {index}/{len(stories)}: {order.number} of {spec.username}, "
             f"{order.status}"
             + ("" if told else " (already there)")
             + (f", {days} days of analytics" if days else "")
         )
+    # A fresh demo opens on an order whose growth shows; a client's own pick is kept.
+    for _, order in growing.values():
+        if not OrderSelection.objects.filter(user_id=order.user_id).exists():
+            order_selection_set(user=order.user, order=order)
 
 
 def searches_seed(*, now: datetime | None = None) -> int:

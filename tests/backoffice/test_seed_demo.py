@@ -190,3 +190,10 @@ def test_the_billing_centre_is_on_for_the_demo_client_only(seeded, client):
     assert 'href="/dashboard/billing/"' in client.get("/dashboard/").text
     client.force_login(users.get(username="client2"))
     assert client.get("/dashboard/billing/").status_code == 404
+
+
+def test_each_demo_client_opens_its_dashboard_on_an_order_with_growth_charts(seeded, client):
+    for username in ("client", "client2"):
+        client.force_login(get_user_model().objects.get(username=username))
+        page = client.get("/dashboard/").text
+        assert page.count('role="img"') >= 2, username
