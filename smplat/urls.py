@@ -6,7 +6,6 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from backoffice import views as backoffice_views
 from catalog import urls as catalog_urls
 from cms import urls as cms_urls
 from core import views as core_views
@@ -24,8 +23,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("healthz", core_views.healthz, name="healthz"),
     path("terms/", TemplateView.as_view(template_name="terms.html"), name="terms"),
-    # django-prometheus' HTTP and database metrics plus the business families of the database.
-    path("metrics", backoffice_views.metrics, name="metrics"),
+    # /metrics (django-prometheus' HTTP and database metrics plus the business families of the
+    # database) and the observability API.
+    path("", include("backoffice.urls")),
 ]
 
 if settings.SERVE_MEDIA:
