@@ -221,7 +221,7 @@ def test_a_scrape_costs_the_same_queries_whatever_the_data(client, django_assert
     with CaptureQueriesContext(connection) as busy:
         scrape(client)
     assert len(busy) == len(empty)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         scrape(client)
 
 
