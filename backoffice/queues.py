@@ -18,13 +18,13 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
 from core.jobs import drain
 from core.wakeups import queues_listen
-from fulfillment.processor import process_due
+from fulfillment.processor import counters_bump, process_due
 from orders.notifications import notifications_send_due
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,15 @@ class QueueRun:
     errors: int = 0
 
 
+def _count_loop_error() -> None:
+    """Add to the shared count Prometheus reads (smplat_processor_loop_errors_total). A pass may
+    have failed because the database is gone; then the log line is the only record."""
+    try:
+        counters_bump(loop_errors=1)
+    except DatabaseError:
+        logger.warning("queue pass error not counted: the database is unreachable")
+
+
 def run_queues(
     names: Iterable[str],
     *,
@@ -92,6 +101,7 @@ def run_queues(
                 logger.exception("queue %s: pass failed", queue.name)
                 run.errors += 1
                 connection.close()  # a fresh connection for the next pass
+                _count_loop_error()
                 return 0
             if taken:
                 for name in queue.wakes:

@@ -167,6 +167,7 @@ BENCH_SECRETS = {
     "DJANGO_SECRET_KEY": "bench-secret",
     "CHECKOUT_API_KEY": "bench-operator-api-key",
     "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+    "METRICS_TOKEN": "bench-metrics-bearer-token",
 }
 
 

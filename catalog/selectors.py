@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -388,23 +388,57 @@ def preset_list_for_user(*, user, product: Product) -> list[ConfigurationPreset]
     return list(ConfigurationPreset.objects.filter(user=user, product=product)[:50])
 
 
-def _search_counts(*, days: int, limit: int, zero_results: bool):
-    since = timezone.now() - timedelta(days=days)
-    qs = SearchEvent.objects.filter(created_at__gte=since).exclude(query="")
+def _searches_since(since: datetime | None, days: int):
+    since = since or timezone.now() - timedelta(days=days)
+    return SearchEvent.objects.filter(created_at__gte=since).order_by()
+
+
+def _search_counts(qs, *, limit: int, zero_results: bool):
+    qs = qs.exclude(query="")
     qs = qs.filter(result_count=0) if zero_results else qs.filter(result_count__gt=0)
     return list(
         qs.values("query").annotate(searches=Count("id")).order_by("-searches", "query")[:limit]
     )
 
 
-def search_trending(*, days: int = 7, limit: int = 10) -> list[dict]:
-    """Most frequent searches that found something: [{'query': …, 'searches': n}]."""
-    return _search_counts(days=days, limit=limit, zero_results=False)
+def search_trending(*, days: int = 7, since: datetime | None = None, limit: int = 10) -> list[dict]:
+    """Most frequent searches that found something, over the last `days` or since `since`:
+    [{'query': …, 'searches': n}]."""
+    return _search_counts(_searches_since(since, days), limit=limit, zero_results=False)
 
 
-def search_zero_results(*, days: int = 7, limit: int = 20) -> list[dict]:
+def search_zero_results(
+    *, days: int = 7, since: datetime | None = None, limit: int = 20
+) -> list[dict]:
     """Most frequent searches that found nothing, for merchandising."""
-    return _search_counts(days=days, limit=limit, zero_results=True)
+    return _search_counts(_searches_since(since, days), limit=limit, zero_results=True)
+
+
+def search_insights(*, since: datetime, limit: int) -> dict:
+    """Catalog searches since `since` for operators: totals; the `limit` most frequent queries,
+    categories and sorts (each with its zero-result count); trending and zero-result queries.
+    Six queries whatever the number of searches."""
+    qs = _searches_since(since, 0)
+    zero = Count("id", filter=Q(result_count=0))
+
+    def counts(field: str) -> list[dict]:
+        rows = (
+            qs.values(field)
+            .annotate(searches=Count("id"), zero_results=zero)
+            .order_by("-searches", field)[:limit]
+        )
+        return list(rows)
+
+    return {
+        "since": since.isoformat(),
+        "limit": limit,
+        **qs.aggregate(searches=Count("id"), zero_results=zero),
+        "by_query": counts("query"),
+        "by_category": counts("category"),
+        "by_sort": counts("sort"),
+        "trending": search_trending(since=since, limit=limit),
+        "zero_result_queries": search_zero_results(since=since, limit=limit),
+    }
 
 
 def search_trending_cached(*, limit: int = 8) -> list[dict]:

@@ -23,7 +23,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("healthz", core_views.healthz, name="healthz"),
     path("terms/", TemplateView.as_view(template_name="terms.html"), name="terms"),
-    path("", include("django_prometheus.urls")),
+    # /metrics (django-prometheus' HTTP and database metrics plus the business families of the
+    # database) and the observability API.
+    path("", include("backoffice.urls")),
 ]
 
 if settings.SERVE_MEDIA:

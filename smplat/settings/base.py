@@ -319,3 +319,11 @@ DELIVERY_PROMISE_DAYS = env.int("DELIVERY_PROMISE_DAYS", default=14)
 # Client dashboard overview (/dashboard/): how often the progress of an order under way
 # refreshes (in place with JavaScript, the whole page without).
 DASHBOARD_PROGRESS_REFRESH_SECONDS = env.int("DASHBOARD_PROGRESS_REFRESH_SECONDS", default=15)
+
+# Metrics (docs/operations.md, "Metrics"): /metrics wants `Authorization: Bearer METRICS_TOKEN`
+# when a token is set; without one it is open, which production.py allows only with
+# METRICS_PUBLIC=true (an internal bind nobody outside can reach). django-prometheus' migration
+# gauges would query the database on every start of every process, so they stay off.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)
+PROMETHEUS_EXPORT_MIGRATIONS = False

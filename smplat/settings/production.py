@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import PAYMENT_GATEWAY, STRIPE_SECRET_KEY, env
+from .base import METRICS_PUBLIC, METRICS_TOKEN, PAYMENT_GATEWAY, STRIPE_SECRET_KEY, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -11,6 +11,15 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CHECKOUT_API_KEY = env("CHECKOUT_API_KEY")
 if len(CHECKOUT_API_KEY) < 16:  # the operator API's only lock: an empty key must not open it
     raise ImproperlyConfigured("CHECKOUT_API_KEY must be a secret of at least 16 characters.")
+
+# /metrics shows order volumes and revenue: behind a token, or open on an internal bind only when
+# the operator says so.
+if not METRICS_PUBLIC and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be a secret of at least 16 characters (Prometheus sends it as "
+        "`Authorization: Bearer …`), or set METRICS_PUBLIC=true when /metrics is reachable from "
+        "an internal network only."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -20,6 +20,7 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
     "CHECKOUT_API_KEY": "test-checkout-key",
     "STRIPE_WEBHOOK_SECRET": "whsec_test",
+    "METRICS_TOKEN": "test-metrics-bearer-token",
 }
 STRIPE_KEY = {"STRIPE_SECRET_KEY": "sk_test_dummy_key_for_the_check"}
 DEMO = {"DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES": "true"}
@@ -129,3 +130,21 @@ def test_production_refuses_an_empty_or_short_operator_api_key(key):
     done = check_deploy(**{**PRODUCTION, "CHECKOUT_API_KEY": key})
     assert done.returncode != 0
     assert "CHECKOUT_API_KEY must be a secret of at least 16 characters" in done.stderr
+
+
+# /metrics is never open by default in production --------------------------------------------
+
+
+@pytest.mark.parametrize("token", [None, "", "short"], ids=["unset", "empty", "short"])
+def test_production_refuses_to_start_without_a_metrics_token(token):
+    env = {k: v for k, v in PRODUCTION.items() if k != "METRICS_TOKEN"}
+    done = check_deploy(**env, **STRIPE_KEY, **({} if token is None else {"METRICS_TOKEN": token}))
+    assert done.returncode != 0
+    assert "ImproperlyConfigured: METRICS_TOKEN must be a secret" in done.stderr
+
+
+def test_production_serves_open_metrics_only_when_declared_internal():
+    env = {k: v for k, v in PRODUCTION.items() if k != "METRICS_TOKEN"}
+    done = check_deploy(**env, **STRIPE_KEY, METRICS_PUBLIC="true")
+    assert done.returncode == 0, done.stderr
+    assert setting("METRICS_TOKEN", **env, **STRIPE_KEY, METRICS_PUBLIC="true") == ""
