@@ -111,6 +111,7 @@ def test_every_alert_has_a_severity_the_annotations_and_a_runbook_entry():
         assert alert["runbook_url"].endswith(f"docs/operations/runbook.md#{alert['name'].lower()}")
         assert alert["name"].lower() in headings, f"no runbook entry for {alert['name']}"
     assert headings == {name.lower() for name in names}, "a runbook entry without its alert"
+    assert "(operations/runbook.md)" in (OPS.parent / "operations.md").read_text()
     assert len(names) >= 9
 
 
