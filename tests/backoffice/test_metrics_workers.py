@@ -2,20 +2,14 @@
 the business families are the database's numbers and the HTTP counters are both workers'
 together (prometheus_client multiprocess mode)."""
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.catalog.test_price_edits_across_processes import free_port
+from tests.gunicorn_server import two_workers
 
 from .test_metrics import samples, shop_day, value
 
@@ -27,58 +21,16 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def server(tmp_path):
     """(base url, access log) of gunicorn.conf.py's server with two workers."""
-    db = connection.settings_dict
-    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    port = free_port()
     multiproc = tmp_path / "prometheus"
     multiproc.mkdir()
     (multiproc / "counter_99999.db").write_bytes(b"left over from an earlier run")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "smplat.settings.test",
-        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    access_log = tmp_path / "access.log"
-    with (tmp_path / "gunicorn.log").open("w") as errors:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "smplat.wsgi:application",
-                f"--access-logfile={access_log}",
-                "--access-logformat=%(p)s %(U)s",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=errors,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{base}/healthz", timeout=5).status == 200:
-                    break
-            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-        yield base, access_log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(multiproc), "WEB_CONCURRENCY": "2"}
+    with two_workers(tmp_path, env=env, args=["-c", "gunicorn.conf.py"]) as served:
+        yield served
 
 
 def healthz_requests(text: str) -> float:
