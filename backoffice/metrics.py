@@ -2,7 +2,7 @@
 
 Every web process, on every machine, answers a scrape with the same numbers because they come
 from the shared database, not from process memory: nothing to merge across gunicorn workers,
-nothing lost on a restart. Each family costs at most one aggregate query (eleven in all,
+nothing lost on a restart. Each family costs at most one aggregate query (thirteen in all,
 whatever the data size); counting with COUNT(*) lets the status counts read only their indexes.
 Gauges describe states; counters count rows that are only ever added (orders'
 invoices, refunds, webhook deliveries, searches). Dashboards combine these families across
@@ -25,7 +25,9 @@ from billing.models import Invoice, Refund
 from catalog.models import SearchEvent
 from checkout.models import CheckoutSession, SessionStatus, WebhookEvent, WebhookOutcome
 from checkout.webhooks import HANDLERS
+from core.models import DeliveryStatus, OutgoingEmail
 from core.money import currency_exponent
+from core.outbox import EMAIL_KINDS
 from fulfillment.models import FulfillmentTask, ProcessorCounter, TaskStatus
 from orders.models import Order, OrderNotification, OrderStatus
 
@@ -162,16 +164,31 @@ class BusinessCollector:
         )
 
     def _email(self, now) -> Iterator[Metric]:
-        status = OrderNotification.Status
-        counts = _by_status(OrderNotification, status)
-        yield _status_gauge("smplat_email_outbox", "Order e-mails by status.", counts)
-        oldest = OrderNotification.objects.filter(
-            status=status.PENDING, next_attempt_at__lte=now
-        ).aggregate(oldest=Min("next_attempt_at"))["oldest"]
+        outbox = GaugeMetricFamily(
+            "smplat_email_outbox",
+            "E-mails by kind (order updates, or what the outbox row says) and status.",
+            labels=["kind", "status"],
+        )
+        for status, count in _by_status(OrderNotification, OrderNotification.Status).items():
+            outbox.add_metric(["order_update", status], count)
+        queued = dict.fromkeys(
+            ((kind, status) for kind in EMAIL_KINDS for status in DeliveryStatus.values), 0
+        )
+        for row in OutgoingEmail.objects.order_by().values("kind", "status").annotate(n=Count("*")):
+            queued[row["kind"], row["status"]] = row["n"]
+        for (kind, status), count in queued.items():
+            outbox.add_metric([kind, status], count)
+        yield outbox
+        oldest = [
+            model.objects.filter(status="pending", next_attempt_at__lte=now).aggregate(
+                oldest=Min("next_attempt_at")
+            )["oldest"]
+            for model in (OrderNotification, OutgoingEmail)
+        ]
         yield GaugeMetricFamily(
             "smplat_email_outbox_oldest_due_age_seconds",
-            "Seconds since the oldest unsent order e-mail fell due (0 when none is due).",
-            value=_age_seconds(oldest, now),
+            "Seconds since the oldest unsent e-mail fell due (0 when none is due).",
+            value=_age_seconds(min(filter(None, oldest), default=None), now),
         )
 
     def _searches(self) -> Iterator[Metric]:

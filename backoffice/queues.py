@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection
 from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
 from core.jobs import drain
+from core.outbox import emails_send_due
 from core.wakeups import queues_listen
 from fulfillment.processor import counters_bump, process_due
 from orders.notifications import notifications_send_due
@@ -55,8 +56,10 @@ QUEUES = {
         ),
         Queue(
             "emails",
-            "send due order e-mails, retry failed ones",
-            lambda batch: notifications_send_due(limit=batch or 20),
+            "send due e-mails (order updates, recovery e-mails, digests), retry failed ones",
+            lambda batch: (
+                notifications_send_due(limit=batch or 20) + emails_send_due(limit=batch or 20)
+            ),
         ),
     )
 }

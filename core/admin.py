@@ -3,7 +3,7 @@ from collections.abc import Callable, Iterable
 from django.contrib import admin, messages
 from waffle.admin import FlagAdmin
 
-from .models import AuditEntry, Flag
+from .models import AuditEntry, Flag, OutgoingEmail
 from .money import Money
 
 
@@ -71,15 +71,31 @@ def readonly_fields_of(model) -> list:
 admin.site.register(Flag, FlagAdmin)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the services write: staff read it, nobody adds, edits or deletes it by hand."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """The trail of operator actions: read only, written by the services."""
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The trail of operator actions, written by the services."""
 
     list_display = ["created_at", "actor_name", "action", "object_repr", "detail"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_name", "object_repr", "object_id", "detail"]
     date_hierarchy = "created_at"
-    fields = readonly_fields = [
+    fields = [
         "created_at",
         "actor",
         "actor_name",
@@ -90,11 +106,25 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "detail",
     ]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(ReadOnlyAdmin):
+    """Recovery e-mails and digests as they were queued, and what became of each."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["to", "subject", "key"]
+    date_hierarchy = "created_at"
+    fields = [
+        "key",
+        "kind",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "created_at",
+        "body_text",
+    ]

@@ -87,3 +87,52 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.actor_name} · {self.action} · {self.object_repr}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"  # claimed by a worker until `claimed_until`
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled (no longer wanted)"
+
+
+class Delivery(models.Model):
+    """Something sent to the outside once, by a worker queue (`core.delivery`): claimed with a
+    lease, tried with backoff, its outcome recorded. `key` is unique, so whoever queues it
+    twice (a second run, a second machine) gets the first row back instead of a copy."""
+
+    key = models.CharField(max_length=150, unique=True)
+    kind = models.CharField(max_length=32, db_index=True)
+    status = models.CharField(
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.key} ({self.status})"
+
+
+class OutgoingEmail(Delivery):
+    """An e-mail rendered when it was queued (recovery e-mails, digests); the e-mail queue
+    sends it. Order status e-mails have their own table (`orders.OrderNotification`)."""
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+
+    class Meta(Delivery.Meta):
+        verbose_name = "outgoing e-mail"

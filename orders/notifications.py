@@ -1,34 +1,29 @@
 """Order status e-mails: written in the status change's transaction, sent by the e-mail queue.
 
-Sending follows core.jobs: claim due e-mails in one short transaction (PENDING → SENDING, one
-more attempt, a lease), talk to the mail server outside any transaction, record the outcome in
-a second short statement. A slow or dead mail server therefore holds no lock that a checkout
-or a payment waits for. Delivery is at least once: a sender that dies mid-send leaves its
-e-mails claimed until the lease ends, then they are sent again. A failed send is retried with
-backoff and never touches the order itself.
+Sending follows core.delivery: claim due e-mails in one short transaction, talk to the mail
+server outside any transaction, record the outcome in a second short statement. A slow or
+dead mail server therefore holds no lock that a checkout or a payment waits for. Delivery is
+at least once; a failed send is retried with backoff and never touches the order itself.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Max, Q
+from django.db.models import F, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.services import password_set_link
 from core.backoff import RetryPolicy
-from core.jobs import claim_due
+from core.delivery import LEASE_SECONDS, deliveries_claim, delivery_attempt, delivery_record
 
 from .models import NotificationTopic, Order, OrderNotification, OrderStatus
 from .selectors import notification_recipients
-
-logger = logging.getLogger(__name__)
 
 NOTIFY_ON = {
     # No order moves back to pending: staff queue this one to resend the payment link.
@@ -54,9 +49,6 @@ NEXT_STEP = {
 }
 ORDER_LINK_SALT = "orders.order-link"
 RETRY = RetryPolicy(base=60, cap=3600, max_attempts=5)
-# Far longer than one send takes (each SMTP step waits at most EMAIL_TIMEOUT), so a live
-# sender keeps its claim; e-mails not started by half of it go back to the queue unsent.
-LEASE_SECONDS = 600
 BATCH = 20
 
 Status = OrderNotification.Status
@@ -110,23 +102,9 @@ def order_link_valid(*, number: str, token: str) -> bool:
 def notifications_send_due(*, limit: int = BATCH) -> int:
     """Claim due e-mails (and those of a sender whose lease ran out), send each outside any
     transaction and record it; returns how many were claimed."""
-    now = timezone.now()
-    due = OrderNotification.objects.filter(
-        Q(status=Status.PENDING, next_attempt_at__lte=now)
-        | Q(status=Status.SENDING, claimed_until__lt=now)
-    ).order_by("next_attempt_at", "pk")
-    ids = claim_due(
-        due,
-        limit=limit,
-        lease_seconds=LEASE_SECONDS,
-        lease_field="claimed_until",
-        status=Status.SENDING,
-        attempts=F("attempts") + 1,
-    )
-    if not ids:
+    claimed = deliveries_claim(OrderNotification, limit=limit, related=["order__user"])
+    if not claimed:
         return 0
-    by_pk = OrderNotification.objects.select_related("order__user").in_bulk(ids)
-    claimed = [by_pk[pk] for pk in ids]
     wanted = notification_recipients(
         user_ids={n.order.user_id for n in claimed}, topic=NotificationTopic.ORDER_UPDATES
     )
@@ -143,55 +121,24 @@ def notifications_send_due(*, limit: int = BATCH) -> int:
     for notification in claimed:
         if newest[notification.order_id] > notification.pk:
             # A later change of the same order is still to be announced: its e-mail tells both.
-            _record(notification, status=Status.COMBINED)
+            delivery_record(notification, status=Status.COMBINED)
         elif time.monotonic() > deadline:
-            _record(
+            # Not started within half the lease: back to the queue unsent, the attempt undone.
+            delivery_record(
                 notification,
                 status=Status.PENDING,
                 attempts=F("attempts") - 1,
                 next_attempt_at=timezone.now(),
             )
         elif notification.order.user_id not in wanted:
-            _record(notification, status=Status.SKIPPED)
-        elif RETRY.exhausted(notification.attempts - 1):
-            _record(
-                notification,
-                status=Status.FAILED,
-                last_error="The sender stopped during the last attempt (lease expired).",
-            )
+            delivery_record(notification, status=Status.SKIPPED)
         else:
-            _send(notification)
-    return len(ids)
-
-
-def _send(notification: OrderNotification) -> None:
-    try:
-        _deliver(notification)
-    except Exception as exc:  # noqa: BLE001 - any mail failure is retried later
-        error = f"{exc.__class__.__name__}: {exc}"[:500]
-        logger.warning("order e-mail %s failed: %s", notification.pk, error)
-        if RETRY.exhausted(notification.attempts):
-            _record(notification, status=Status.FAILED, last_error=error)
-        else:
-            delay = timedelta(seconds=RETRY.delay(notification.attempts))
-            _record(
+            delivery_attempt(
                 notification,
-                status=Status.PENDING,
-                last_error=error,
-                next_attempt_at=timezone.now() + delay,
+                deliver=lambda notification=notification: _deliver(notification),
+                retry=RETRY,
             )
-    else:
-        _record(notification, status=Status.SENT, sent_at=timezone.now())
-
-
-def _record(notification: OrderNotification, **fields) -> None:
-    """Store the outcome unless another worker took the e-mail over (our lease ran out): each
-    claim adds an attempt, so the attempt count says whose claim it is."""
-    recorded = OrderNotification.objects.filter(
-        pk=notification.pk, status=Status.SENDING, attempts=notification.attempts
-    ).update(claimed_until=None, **fields)
-    if not recorded:
-        logger.warning("order e-mail %s was taken over by another worker", notification.pk)
+    return len(claimed)
 
 
 def _deliver(notification: OrderNotification) -> None:

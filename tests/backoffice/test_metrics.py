@@ -15,6 +15,7 @@ from backoffice.queues import QUEUES, Queue, run_queues
 from billing.models import Refund
 from catalog.models import SearchEvent
 from checkout.models import WebhookEvent
+from core.models import OutgoingEmail
 from fulfillment.models import ProcessorCounter
 from orders.models import OrderNotification
 from tests.billing.factories import invoice_for, order_for, session_for, task_for
@@ -111,6 +112,14 @@ def shop_day():
     OrderNotification.objects.create(
         order=paid, to_status="processing", email=owner.email, next_attempt_at=now, status="sent"
     )
+    OutgoingEmail.objects.create(
+        key="digest-1",
+        kind="weekly_digest",
+        to=owner.email,
+        subject="Your week",
+        body_text="…",
+        next_attempt_at=now - timedelta(seconds=70),
+    )
     ProcessorCounter.objects.create(name="loop_errors", value=3)
     SearchEvent.objects.bulk_create(
         [
@@ -176,10 +185,13 @@ def test_the_numbers_are_the_databases(client):
     assert 90 <= value(found, "smplat_fulfillment_oldest_due_task_age_seconds") < 150
     assert value(found, "smplat_processor_loop_errors_total") == 3
 
-    assert value(found, "smplat_email_outbox", status="pending") == 1
-    assert value(found, "smplat_email_outbox", status="sent") == 1
-    assert value(found, "smplat_email_outbox", status="failed") == 0
-    assert 40 <= value(found, "smplat_email_outbox_oldest_due_age_seconds") < 100
+    assert value(found, "smplat_email_outbox", kind="order_update", status="pending") == 1
+    assert value(found, "smplat_email_outbox", kind="order_update", status="sent") == 1
+    assert value(found, "smplat_email_outbox", kind="order_update", status="failed") == 0
+    assert value(found, "smplat_email_outbox", kind="weekly_digest", status="pending") == 1
+    assert value(found, "smplat_email_outbox", kind="checkout_recovery", status="pending") == 0
+    # The digest waits longer than the order e-mail: the oldest of both tables counts.
+    assert 70 <= value(found, "smplat_email_outbox_oldest_due_age_seconds") < 130
 
     assert value(found, "smplat_catalog_searches_total") == 3
     assert value(found, "smplat_catalog_zero_result_searches_total") == 1
@@ -221,7 +233,7 @@ def test_a_scrape_costs_the_same_queries_whatever_the_data(client, django_assert
     with CaptureQueriesContext(connection) as busy:
         scrape(client)
     assert len(busy) == len(empty)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         scrape(client)
 
 

@@ -27,7 +27,7 @@ from django.db import connection
 from orders.services import order_transition
 from tests.catalog.factories import ProductFactory
 from tests.checkout.factories import placed_order, session_event, stripe_signature
-from tests.orders.fake_smtp import FakeSMTP
+from tests.fake_smtp import FakeSMTP
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

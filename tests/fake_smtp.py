@@ -28,6 +28,7 @@ class FakeSMTP:
         self.accepted: list[Accepted] = []
         self.stall_started = threading.Event()
         self._stall_seconds = 0.0
+        self._rejections = 0
         self._lock = threading.Lock()
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -47,6 +48,16 @@ class FakeSMTP:
 
     def stall_next(self, seconds: float) -> None:
         self._stall_seconds = seconds
+
+    def reject_next(self, count: int = 1) -> None:
+        """Answer the next `count` messages with a temporary failure (451) instead of 250."""
+        with self._lock:
+            self._rejections = count
+
+    def _rejects(self) -> bool:
+        with self._lock:
+            rejected, self._rejections = self._rejections > 0, max(self._rejections - 1, 0)
+        return rejected
 
     def subjects(self) -> list[str]:
         with self._lock:
@@ -88,8 +99,11 @@ def _handler_for(fake: FakeSMTP):
                     lines = []
                     while (data := self.rfile.readline()) not in (b".\r\n", b""):
                         lines.append(data[1:] if data.startswith(b".") else data)
-                    fake._end_of_data(recipients, b"".join(lines))
-                    self.reply("250 queued")
+                    if fake._rejects():
+                        self.reply("451 try again later")
+                    else:
+                        fake._end_of_data(recipients, b"".join(lines))
+                        self.reply("250 queued")
                 elif verb == b"QUIT":
                     self.reply("221 bye")
                     return
