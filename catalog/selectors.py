@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.cache import cache
@@ -14,8 +17,12 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    Max,
+    Min,
+    OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Value,
     When,
     Window,
@@ -439,6 +446,55 @@ def search_insights(*, since: datetime, limit: int) -> dict:
         "trending": search_trending(since=since, limit=limit),
         "zero_result_queries": search_zero_results(since=since, limit=limit),
     }
+
+
+def search_query_count(*, since: datetime) -> int:
+    """How many different queries were searched since `since`."""
+    return _searches_since(since, 0).exclude(query="").values("query").distinct().count()
+
+
+def search_query_insights(*, since: datetime) -> Iterator[dict]:
+    """Every query searched since `since`, most searched first: searches, zero-result searches,
+    first and last search, and those counts per category and per sort. One query, read in
+    chunks (a query's rows arrive together), so memory stays flat however long the period."""
+    searches = _searches_since(since, 0).exclude(query="")
+    per_query = (
+        searches.filter(query=OuterRef("query")).values("query").annotate(n=Count("id")).values("n")
+    )
+    rows = (
+        searches.values("query", "category", "sort")
+        .annotate(
+            searches=Count("id"),
+            zero_results=Count("id", filter=Q(result_count=0)),
+            first=Min("created_at"),
+            last=Max("created_at"),
+            query_searches=Subquery(per_query),
+        )
+        .order_by("-query_searches", "query", "-searches", "category", "sort")
+        .iterator(chunk_size=2000)
+    )
+    for query, group in itertools.groupby(rows, key=itemgetter("query")):
+        group = list(group)
+        yield {
+            "query": query,
+            "searches": sum(row["searches"] for row in group),
+            "zero_results": sum(row["zero_results"] for row in group),
+            "first_searched": min(row["first"] for row in group),
+            "last_searched": max(row["last"] for row in group),
+            "by_category": _breakdown(group, "category"),
+            "by_sort": _breakdown(group, "sort"),
+        }
+
+
+def _breakdown(rows: list[dict], field: str) -> list[dict]:
+    """Searches and zero-result searches per value of `field`, most searched first."""
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        counts = totals.setdefault(row[field], [0, 0])
+        counts[0] += row["searches"]
+        counts[1] += row["zero_results"]
+    ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+    return [{field: value, "searches": n, "zero_results": z} for value, (n, z) in ordered]
 
 
 def search_trending_cached(*, limit: int = 8) -> list[dict]:
