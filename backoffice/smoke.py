@@ -205,10 +205,12 @@ class Form:
     fields: list[tuple[str, str]] = field(default_factory=list)
     inputs: list[dict] = field(default_factory=list)
     help: dict[str, str] = field(default_factory=dict)  # help texts by element id
+    required_radios: dict[str, str] = field(default_factory=dict)  # name -> first value
 
     def values(self) -> dict:
-        """What the browser sends with the form's defaults (repeated names keep the last)."""
-        return dict(self.fields)
+        """What a browser sends with the form's defaults (repeated names keep the last), and
+        the first choice of a required radio group that has none chosen, as a buyer would."""
+        return {**self.required_radios, **dict(self.fields)}
 
 
 class _FormParser(HTMLParser):
@@ -237,6 +239,8 @@ class _FormParser(HTMLParser):
         if tag == "input":
             form.inputs.append(attrs)
             kind = attrs.get("type", "text").lower()
+            if kind == "radio" and "required" in attrs:
+                form.required_radios.setdefault(name, attrs.get("value") or "on")
             if kind in ("checkbox", "radio"):
                 if "checked" in attrs:
                     form.fields.append((name, attrs.get("value") or "on"))

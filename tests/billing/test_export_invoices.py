@@ -32,7 +32,7 @@ def invoices():
         lines=[("Instagram Growth for @ada", 2, 10_000), ("Priority", 1, 2_345)],
     )
     second = invoice_for(
-        order_for(bob, name="=HYPERLINK(\"http://evil\")", total=500),
+        order_for(bob, name='=HYPERLINK("http://evil")', total=500),
         issued_at=now - timedelta(days=1),
         refunded_amount=200,
         status=Invoice.Status.PARTIALLY_REFUNDED,
@@ -56,7 +56,7 @@ def test_every_clients_invoices_since_the_date_oldest_first(invoices):
 
 def test_cells_a_spreadsheet_would_run_are_neutralised(invoices):
     rows, _ = export("--since", (timezone.now() - timedelta(days=2)).isoformat())
-    assert rows[0]["Buyer"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[0]["Buyer"] == '\'=HYPERLINK("http://evil")'
 
 
 def test_an_iso_datetime_starts_the_export_at_that_moment(invoices):
@@ -69,7 +69,9 @@ def test_an_iso_datetime_starts_the_export_at_that_moment(invoices):
 def test_output_file_gets_the_csv_and_stdout_stays_empty(invoices, tmp_path):
     target = tmp_path / "invoices.csv"
     out, err = io.StringIO(), io.StringIO()
-    call_command("export_invoices", "--since", "2000-01-01", "--output", str(target), stdout=out, stderr=err)
+    call_command(
+        "export_invoices", "--since", "2000-01-01", "--output", str(target), stdout=out, stderr=err
+    )
     assert out.getvalue() == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert len(rows) == 3
