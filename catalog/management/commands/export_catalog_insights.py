@@ -31,7 +31,11 @@ class Command(BaseCommand):
         queries = progress.count(search_query_insights(since=since))
         with output_to(output, self.stdout) as out:
             if format == "json":
-                head = {"since": since, "generated_at": timezone.now(), "queries": progress.total}
+                head = {
+                    "since": since.isoformat(),
+                    "generated_at": timezone.now().isoformat(timespec="seconds"),
+                    "queries": progress.total,
+                }
                 json_write(out, head, "results", (_json(query) for query in queries))
             else:
                 csv_write(out, CSV_HEADER, (_csv_row(query) for query in queries))
