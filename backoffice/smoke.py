@@ -54,9 +54,10 @@ class Steps:
         began = time.perf_counter()
         try:
             result = action(*args, **kwargs)
-        except SmokeFailed as exc:
-            self.write(f"  FAIL {name} ({_ms(began)}): {exc}")
-            raise SmokeFailed(f"{name}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any failure is the step's, with its reason
+            reason = exc if isinstance(exc, SmokeFailed) else f"{type(exc).__name__}: {exc}"
+            self.write(f"  FAIL {name} ({_ms(began)}): {reason}")
+            raise SmokeFailed(f"{name}: {reason}") from None
         self.count += 1
         self.write(f"  ok   {name} ({_ms(began)})")
         return result
@@ -79,6 +80,7 @@ class Answer:
     status: int
     location: str
     text: str
+    error: str = ""  # in process: the exception behind a 500
 
     def expect(self, *statuses: int) -> Answer:
         if self.status not in statuses:
@@ -98,6 +100,8 @@ class Answer:
         return body
 
     def _why(self) -> str:
+        if self.error:
+            return f" ({self.error})"
         try:
             body = json.loads(self.text)
         except ValueError:
@@ -123,7 +127,9 @@ class InProcess:
             host = next(h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*")
         secure = settings.SECURE_SSL_REDIRECT
         self.origin = f"{'https' if secure else 'http'}://{host}"
-        self.client = Client(enforce_csrf_checks=True, HTTP_HOST=host, secure=secure)
+        self.client = Client(
+            enforce_csrf_checks=True, raise_request_exception=False, HTTP_HOST=host, secure=secure
+        )
 
     def request(self, method: str, path: str, *, data=None, api_key: str = "") -> Answer:
         headers = {"Origin": self.origin, "Referer": self.origin + "/"}
@@ -132,8 +138,14 @@ class InProcess:
         call = self.client.post if method == "POST" else self.client.get
         response = call(path, data or {}, headers=headers)
         text = b"".join(response.streaming_content) if response.streaming else response.content
+        error = response.exc_info[1] if response.exc_info else None
         return Answer(
-            method, path, response.status_code, response.get("Location", ""), text.decode()
+            method,
+            path,
+            response.status_code,
+            response.get("Location", ""),
+            text.decode(),
+            error=f"{type(error).__name__}: {error}" if error else "",
         )
 
 
@@ -354,9 +366,8 @@ def session_ref(url: str) -> str:
     return found.group(1)
 
 
-def api_json(site: Site, path: str, *, api_key: str, method: str = "GET", status=(200,)) -> dict:
-    answer = site.request(method, path, api_key=api_key).expect(*status)
-    return answer.json()
+def api_json(site: Site, path: str, *, api_key: str, method: str = "GET") -> dict:
+    return site.request(method, path, api_key=api_key).expect(200).json()
 
 
 # In-process sandbox ------------------------------------------------------------------------
@@ -366,8 +377,9 @@ def api_json(site: Site, path: str, *, api_key: str, method: str = "GET", status
 def rolled_back() -> Iterator[None]:
     """Run the block in one transaction that is always rolled back, with caches and an outbox
     of its own: nothing it does stays in the database, a shared cache or anyone's inbox, and
-    what would run after commit never runs. Webhooks apply inline and the sandbox answers
-    without waiting, so the whole journey runs in the block."""
+    what would run after commit never runs. Webhooks apply inline, searches are written at
+    once (into the transaction, not a buffer written later) and the sandbox answers without
+    waiting, so the whole journey runs in the block."""
     run = secrets.token_hex(4)
     caches = {
         name: {
@@ -427,7 +439,10 @@ def smoke_product() -> Product:
 def in_process_paid_order(site: InProcess, steps: Steps) -> str:
     """A smoke product bought and paid on the local hosted page; the order's number."""
     if settings.PAYMENT_GATEWAY != "local":
-        raise SmokeFailed("the in-process check needs the local simulated gateway")
+        raise SmokeFailed(
+            "the in-process check pays on the local simulated gateway, and PAYMENT_GATEWAY "
+            f"is {settings.PAYMENT_GATEWAY!r}; check this deployment with --base-url"
+        )
     product = steps("create the smoke service", smoke_product)
     hosted = storefront_checkout(
         site, steps, catalog=f"/catalog/?category={product.category.slug}", email=SMOKE_EMAIL
