@@ -17,12 +17,8 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    Max,
-    Min,
-    OuterRef,
     Prefetch,
     Q,
-    Subquery,
     Value,
     When,
     Window,
@@ -455,45 +451,46 @@ def search_query_count(*, since: datetime) -> int:
 
 def search_query_insights(*, since: datetime) -> Iterator[dict]:
     """Every query searched since `since`, most searched first: searches, zero-result searches,
-    first and last search, and those counts per category and per sort. One query, read in
-    chunks (a query's rows arrive together), so memory stays flat however long the period."""
-    searches = _searches_since(since, 0).exclude(query="")
-    per_query = (
-        searches.filter(query=OuterRef("query")).values("query").annotate(n=Count("id")).values("n")
-    )
+    first and last search, and those counts per category and per sort.
+
+    One query: the searches themselves, each with its query's count (a window), so they arrive
+    sorted with each query's searches together and are summed as they stream past in chunks;
+    memory stays flat however many searches the period holds."""
     rows = (
-        searches.values("query", "category", "sort")
-        .annotate(
-            searches=Count("id"),
-            zero_results=Count("id", filter=Q(result_count=0)),
-            first=Min("created_at"),
-            last=Max("created_at"),
-            query_searches=Subquery(per_query),
-        )
-        .order_by("-query_searches", "query", "-searches", "category", "sort")
-        .iterator(chunk_size=2000)
+        _searches_since(since, 0)
+        .exclude(query="")
+        .annotate(query_searches=Window(Count("id"), partition_by=[F("query")]))
+        .order_by("-query_searches", "query")
+        .values_list("query", "category", "sort", "result_count", "created_at")
+        .iterator(chunk_size=5000)
     )
-    for query, group in itertools.groupby(rows, key=itemgetter("query")):
-        group = list(group)
+    for query, searches in itertools.groupby(rows, key=itemgetter(0)):
+        total, zero, first, last = 0, 0, None, None
+        categories: dict[str, list[int]] = {}
+        sorts: dict[str, list[int]] = {}
+        for _, category, sort, result_count, at in searches:
+            missed = result_count == 0
+            total += 1
+            zero += missed
+            first = at if first is None or at < first else first
+            last = at if last is None or at > last else last
+            for counts in (categories.setdefault(category, [0, 0]), sorts.setdefault(sort, [0, 0])):
+                counts[0] += 1
+                counts[1] += missed
         yield {
             "query": query,
-            "searches": sum(row["searches"] for row in group),
-            "zero_results": sum(row["zero_results"] for row in group),
-            "first_searched": min(row["first"] for row in group),
-            "last_searched": max(row["last"] for row in group),
-            "by_category": _breakdown(group, "category"),
-            "by_sort": _breakdown(group, "sort"),
+            "searches": total,
+            "zero_results": zero,
+            "first_searched": first,
+            "last_searched": last,
+            "by_category": _breakdown(categories, "category"),
+            "by_sort": _breakdown(sorts, "sort"),
         }
 
 
-def _breakdown(rows: list[dict], field: str) -> list[dict]:
-    """Searches and zero-result searches per value of `field`, most searched first."""
-    totals: dict[str, list[int]] = {}
-    for row in rows:
-        counts = totals.setdefault(row[field], [0, 0])
-        counts[0] += row["searches"]
-        counts[1] += row["zero_results"]
-    ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+def _breakdown(counts: dict[str, list[int]], field: str) -> list[dict]:
+    """[{field: value, "searches", "zero_results"}], most searched first."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
     return [{field: value, "searches": n, "zero_results": z} for value, (n, z) in ordered]
 
 
