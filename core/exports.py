@@ -91,20 +91,24 @@ def output_to(path: Path | None, stdout: OutputWrapper) -> Iterator[TextIO]:
     """The file at `path` (written beside it, then moved into place, so a failed export never
     leaves half a file), or the command's `stdout`."""
     if path is None:
-        yield _Verbatim(stdout)
+        try:
+            yield _Verbatim(stdout)
+        except BrokenPipeError:  # `| head`: whoever reads stopped early
+            raise CommandError("The export's reader closed stdout before the end.") from None
         return
     path = path.expanduser()
+    temporary = None
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
-    except OSError as exc:
-        raise CommandError(f"Cannot write {path}: {exc.strerror}.") from exc
-    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             yield out
         os.replace(temporary, path)
+    except OSError as exc:
+        raise CommandError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
 
 
 def csv_write(out: TextIO, header: Iterable, rows: Iterable[Iterable]) -> None:

@@ -118,3 +118,16 @@ def test_progress_every_thousand_rows_and_at_the_end():
 def test_bad_arguments_are_refused_clearly(args, message):
     with pytest.raises(CommandError, match=message.replace("(", r"\(")):
         call_command("export_invoices", *args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_output_onto_a_directory_is_refused_and_leaves_nothing(tmp_path):
+    with pytest.raises(CommandError, match=f"Cannot write {tmp_path}: "):
+        call_command(
+            "export_invoices",
+            "--since",
+            "2026-01-01",
+            "--output",
+            str(tmp_path),
+            stderr=io.StringIO(),
+        )
+    assert list(tmp_path.iterdir()) == []
