@@ -102,6 +102,8 @@ class Answer:
     def _why(self) -> str:
         if self.error:
             return f" ({self.error})"
+        if 300 <= self.status < 400:  # such as http:// sent on to https://
+            return f", to {self.location}"
         try:
             body = json.loads(self.text)
         except ValueError:
@@ -124,7 +126,7 @@ class InProcess:
     def __init__(self):
         host = "testserver"
         if not validate_host(host, settings.ALLOWED_HOSTS):
-            host = next(h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*")
+            host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost")
         secure = settings.SECURE_SSL_REDIRECT
         self.origin = f"{'https' if secure else 'http'}://{host}"
         self.client = Client(
