@@ -131,3 +131,9 @@ def test_output_onto_a_directory_is_refused_and_leaves_nothing(tmp_path):
             stderr=io.StringIO(),
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reads_in_one_query_plus_the_count(invoices, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        rows, _ = export("--since", "2000-01-01")
+    assert len(rows) == 3
