@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format install clean
+.PHONY: run test smoke bench lint format install clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: install
 
 test: install
 	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+# Both smoke checks in process, then against gunicorn on a fresh demo database (.ci/smoke).
+smoke: install
+	bash .ci/smoke
 
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null

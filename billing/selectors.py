@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Sum
@@ -114,14 +114,28 @@ _EXPORT_FIELDS = (
 
 
 def invoice_export_rows(*, user, filters: InvoiceFilters) -> Iterator[tuple]:
-    """`EXPORT_HEADER` rows, one per invoice, amounts in major units, read in one query.
+    """`EXPORT_HEADER` rows of `user`'s invoices, newest first (their CSV download)."""
+    return _export_rows(invoice_list(user=user, filters=filters), "-issued_at", "-id")
+
+
+def invoices_issued_since(*, since: datetime) -> QuerySet[Invoice]:
+    """Every client's invoices issued at or after `since`, oldest first (staff exports)."""
+    return Invoice.objects.filter(issued_at__gte=since).order_by("issued_at", "id")
+
+
+def invoice_export_rows_since(*, since: datetime) -> Iterator[tuple]:
+    """`EXPORT_HEADER` rows of every invoice issued since `since`, oldest first."""
+    return _export_rows(invoices_issued_since(since=since), "issued_at", "id")
+
+
+def _export_rows(invoices: QuerySet[Invoice], *ordering: str) -> Iterator[tuple]:
+    """One row per invoice, amounts in major units, read in one query.
 
     The query joins the lines (one row per line, an invoice's rows together) and is read in
     chunks, so memory stays flat however many invoices there are.
     """
     rows = (
-        invoice_list(user=user, filters=filters)
-        .order_by("-issued_at", "-id", "lines__position", "lines__id")
+        invoices.order_by(*ordering, "lines__position", "lines__id")
         .annotate(issued_on=TruncDate("issued_at"))
         .values_list(*_EXPORT_FIELDS)
         .iterator(chunk_size=EXPORT_CHUNK_SIZE)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.cache import cache
@@ -439,6 +442,56 @@ def search_insights(*, since: datetime, limit: int) -> dict:
         "trending": search_trending(since=since, limit=limit),
         "zero_result_queries": search_zero_results(since=since, limit=limit),
     }
+
+
+def search_query_count(*, since: datetime) -> int:
+    """How many different queries were searched since `since`."""
+    return _searches_since(since, 0).exclude(query="").values("query").distinct().count()
+
+
+def search_query_insights(*, since: datetime) -> Iterator[dict]:
+    """Every query searched since `since`, most searched first: searches, zero-result searches,
+    first and last search, and those counts per category and per sort.
+
+    One query: the searches themselves, each with its query's count (a window), so they arrive
+    sorted with each query's searches together and are summed as they stream past in chunks;
+    memory stays flat however many searches the period holds."""
+    rows = (
+        _searches_since(since, 0)
+        .exclude(query="")
+        .annotate(query_searches=Window(Count("id"), partition_by=[F("query")]))
+        .order_by("-query_searches", "query")
+        .values_list("query", "category", "sort", "result_count", "created_at")
+        .iterator(chunk_size=5000)
+    )
+    for query, searches in itertools.groupby(rows, key=itemgetter(0)):
+        total, zero, first, last = 0, 0, None, None
+        categories: dict[str, list[int]] = {}
+        sorts: dict[str, list[int]] = {}
+        for _, category, sort, result_count, at in searches:
+            missed = result_count == 0
+            total += 1
+            zero += missed
+            first = at if first is None or at < first else first
+            last = at if last is None or at > last else last
+            for counts in (categories.setdefault(category, [0, 0]), sorts.setdefault(sort, [0, 0])):
+                counts[0] += 1
+                counts[1] += missed
+        yield {
+            "query": query,
+            "searches": total,
+            "zero_results": zero,
+            "first_searched": first,
+            "last_searched": last,
+            "by_category": _breakdown(categories, "category"),
+            "by_sort": _breakdown(sorts, "sort"),
+        }
+
+
+def _breakdown(counts: dict[str, list[int]], field: str) -> list[dict]:
+    """[{field: value, "searches", "zero_results"}], most searched first."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return [{field: value, "searches": n, "zero_results": z} for value, (n, z) in ordered]
 
 
 def search_trending_cached(*, limit: int = 8) -> list[dict]:

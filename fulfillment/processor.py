@@ -47,15 +47,19 @@ def worker_name() -> str:
 # Claim -------------------------------------------------------------------------------------
 
 
-def tasks_claim_due(*, worker: str, limit: int, now=None) -> list[FulfillmentTask]:
-    """Claim up to `limit` due tasks (and tasks whose worker's lease ran out) for `worker`.
+def tasks_claim_due(
+    *, worker: str, limit: int, now=None, order_id: int | None = None
+) -> list[FulfillmentTask]:
+    """Claim up to `limit` due tasks (and tasks whose worker's lease ran out) for `worker`;
+    with `order_id`, only that order's (a smoke check runs its own order and nobody else's).
 
     The locking query loads the tasks with their order and line, so a claim is that query, one
     UPDATE and one INSERT of events however many tasks it takes."""
     now = now or timezone.now()
+    due = FulfillmentTask.objects.filter(order_id=order_id) if order_id else FulfillmentTask.objects
     with transaction.atomic():
         tasks = list(
-            FulfillmentTask.objects.select_for_update(skip_locked=True, of=("self",))
+            due.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 Q(status=TaskStatus.QUEUED, due_at__lte=now)
                 | Q(status=TaskStatus.RUNNING, lease_expires_at__lt=now)
@@ -197,10 +201,15 @@ def _context(task: FulfillmentTask) -> StepContext:
     )
 
 
-def process_due(*, worker: str | None = None, limit: int | None = None) -> BatchResult:
-    """One processor loop: claim a batch, run each step, record the outcomes in one go."""
+def process_due(
+    *, worker: str | None = None, limit: int | None = None, order_id: int | None = None
+) -> BatchResult:
+    """One processor loop: claim a batch (of `order_id`'s tasks only, if given), run each
+    step, record the outcomes in one go."""
     worker = worker or worker_name()
-    batch = tasks_claim_due(worker=worker, limit=limit or settings.FULFILLMENT_BATCH_SIZE)
+    batch = tasks_claim_due(
+        worker=worker, limit=limit or settings.FULFILLMENT_BATCH_SIZE, order_id=order_id
+    )
     ran = tasks_run(batch)
     if not ran:
         counters_bump(loops=1)
