@@ -35,18 +35,23 @@ from .services import (
 )
 
 
-def _listing_fragment(params: dict, version: int) -> tuple[int, str]:
-    """(result count, rendered result grid), cached per pricing version and parameters."""
+def _listing_fragment(params: dict, version: int) -> tuple[int, str, str]:
+    """(result count, rendered result grid, the corrected query shown when the typed one
+    found nothing), cached per pricing version and parameters."""
     raw = "|".join(str(params[k]) for k in ("q", "category", "sort", "page"))
     digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
     key = f"catalog:listing:{version}:{digest}"
     cached = cache.get(key)
     if cached is None:
         page = catalog_page(
-            query=params["q"], category=params["category"], sort=params["sort"], page=params["page"]
+            query=params["q"],
+            category=params["category"],
+            sort=params["sort"],
+            page=params["page"],
+            version=version,
         )
         html = render_to_string("catalog/_results.html", {"page": page, "params": params})
-        cached = (page.count, html)
+        cached = (page.count, html, page.showing)
         cache.set(key, cached, settings.CATALOG_CACHE_SECONDS)
     return cached
 
@@ -65,7 +70,7 @@ def catalog_list(request):
     if params["category"] and params["category"] not in {c.slug for c in categories}:
         notices.append(CatalogQueryForm.NOTICES["category"])
         params["category"] = ""
-    count, results_html = _listing_fragment(params, version)
+    count, results_html, showing = _listing_fragment(params, version)
     _record_search(params, count)
     context = {
         "params": params,
@@ -73,6 +78,7 @@ def catalog_list(request):
         "categories": categories,
         "sort_choices": [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or params["q"]],
         "count": count,
+        "showing": showing,
         "results_html": results_html,
         "trending": search_trending_cached(),
     }
