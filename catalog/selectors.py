@@ -192,7 +192,7 @@ def product_list(*, plan: Plan | None = None, category: str = "", sort: str = "f
     if sort in ("price_asc", "price_desc"):
         qs = qs.annotate(shown_amount=listing_sale_amount(at=at or timezone.now()))
     if sort == "relevance" and plan is not None:
-        return qs.order_by("-phrase_hit", "-search_rank", "position", "title", "pk")
+        return qs.order_by("-phrase_hit", "-title_hit", "-search_rank", "position", "title", "pk")
     return qs.order_by(*SORTS.get(sort, SORTS["featured"]))
 
 

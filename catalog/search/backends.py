@@ -90,7 +90,8 @@ def _matches(plan: Plan) -> RawSQL:
 
 def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
     """`products` narrowed to the plan's matches, annotated with `search_rank` (higher is
-    better) and `phrase_hit` (the title holds the query's words in order).
+    better), `phrase_hit` (the title holds the query's words in order) and `title_hit` (the
+    title alone matches).
 
     Both are subqueries per matching product: FTS5 computes bm25 only while it runs the
     MATCH itself, never for a row reached through a join."""
@@ -101,6 +102,11 @@ def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
             "WHERE product_id = catalog_product.id"
         )
         rank_params = [_tsquery(plan)]
+        title_sql = (
+            f"SELECT to_tsvector('simple'::regconfig, title) @@ {TSQUERY} FROM {DOCUMENTS} "
+            "WHERE product_id = catalog_product.id"
+        )
+        title_params = rank_params
         contains = "strpos"
     else:
         rank_sql = (
@@ -108,6 +114,10 @@ def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
             f"WHERE {FTS} MATCH %s AND rowid = catalog_product.id"
         )
         rank_params = [_fts5_query(plan)]
+        title_sql = (
+            f"SELECT count(*) > 0 FROM {FTS} WHERE {FTS} MATCH %s AND rowid = catalog_product.id"
+        )
+        title_params = [f"title : ({_fts5_query(plan)})"]
         contains = "instr"
     phrase_hit = RawSQL(
         f"SELECT {contains}(' ' || title || ' ', %s) > 0 FROM {DOCUMENTS} "
@@ -118,11 +128,14 @@ def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
     return products.filter(pk__in=_matches(plan)).annotate(
         search_rank=RawSQL(rank_sql, rank_params, output_field=FloatField()),
         phrase_hit=phrase_hit,
+        title_hit=RawSQL(title_sql, title_params, output_field=BooleanField()),
     )
 
 
 def search_first_matching(products: QuerySet, plans: list[Plan]) -> Plan | None:
     """The first plan that matches any of `products`, found in one query."""
+    if not plans:
+        return None
     checks = [products.filter(pk__in=_matches(plan)).values("pk")[:1] for plan in plans]
     compiled = [check.query.sql_with_params() for check in checks]
     sql = "SELECT " + ", ".join(f"EXISTS ({part})" for part, _ in compiled)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from django.db import transaction
 
 from ..models import Product, ProductSearchDocument
+from ..services import pricing_version_bump
 from .text import stems, words
 
 FIELDS = ["title", "summary", "category", "body", "words"]
@@ -46,10 +47,12 @@ def search_documents_refresh(*, product_ids: Iterable[int]) -> int:
 
 
 def search_index_rebuild(*, batch: int = 1000, progress: Callable[[int, int], None] | None = None):
-    """Every product's document, in batches of `batch` (each its own transaction)."""
+    """Every product's document, in batches of `batch` (each its own transaction), for
+    products written without signals (bulk loads); then cached listings start over."""
     ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch):
         search_documents_refresh(product_ids=ids[start : start + batch])
         if progress:
             progress(min(start + batch, len(ids)), len(ids))
+    pricing_version_bump()
     return len(ids)

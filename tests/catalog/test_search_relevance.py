@@ -78,3 +78,62 @@ def test_the_service_meant_is_in_the_first_three(client, demo_catalog, query, me
     response = client.get(URL, {"q": query})
     assert response.status_code == 200
     assert meant in titles(response)[:3], titles(response)
+
+
+def test_a_typo_shows_what_was_searched_instead(client, demo_catalog):
+    body = client.get(URL, {"q": "instagram growht"}).content.decode()
+    assert "as typed. Showing results for" in body
+    assert '<a href="?q=instagram%20growth"><strong>instagram growth</strong></a>' in body
+
+
+def test_a_query_found_as_typed_shows_no_correction(client, demo_catalog):
+    assert "Showing results for" not in client.get(URL, {"q": "instagram growth"}).content.decode()
+
+
+def test_the_exact_title_comes_first(client, demo_catalog):
+    assert titles(client.get(URL, {"q": "tiktok growth"}))[0] == "TikTok Growth"
+    assert titles(client.get(URL, {"q": "growth tiktok"}))[0] == "TikTok Growth"
+
+
+def test_nothing_found_still_answers_with_a_way_out(client, demo_catalog):
+    response = client.get(URL, {"q": "podcast downloads"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "No services match" in body and "Popular services" in body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "x" * 10_000,
+        "followers\x00likes",
+        "\x00",
+        "!!! ??? ...",
+        '"',
+        '"followers',
+        "*",
+        "follow*",
+        "followers NEAR likes",
+        "NEAR(followers likes)",
+        "followers OR likes",
+        "followers AND NOT likes",
+        "title:followers",
+        "^followers",
+        "followers & likes | !views",
+        "followers <-> likes",
+        "'; DROP TABLE catalog_product; --",
+        "(((",
+        "ｆｏｌｌｏｗｅｒｓ",  # full-width letters
+        "🚀 followers",
+    ],
+)
+def test_hostile_queries_never_fail(client, demo_catalog, query):
+    response = client.get(URL, {"q": query})
+    assert response.status_code == 200
+    assert Product.objects.count() == len(demo_data.PRODUCTS)
+
+
+def test_full_width_letters_find_the_same_as_plain_ones(client, demo_catalog):
+    assert titles(client.get(URL, {"q": "ｆｏｌｌｏｗｅｒｓ"})) == titles(
+        client.get(URL, {"q": "followers"})
+    )
