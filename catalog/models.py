@@ -268,7 +268,12 @@ class SearchEvent(models.Model):
     query = models.CharField(max_length=200, db_index=True, help_text="Normalised query.")
     category = models.CharField(max_length=50, blank=True)
     sort = models.CharField(max_length=20, blank=True)
-    result_count = models.PositiveIntegerField()
+    result_count = models.PositiveIntegerField(help_text="Services found as typed.")
+    suggestion = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What was searched instead when nothing matched as typed ('did you mean').",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -276,6 +281,25 @@ class SearchEvent(models.Model):
 
     def __str__(self):
         return f"{self.query!r} ({self.result_count})"
+
+
+class SuggestionEvent(models.Model):
+    """Search-as-you-type: the services suggested for what was typed so far, or (with
+    `chosen`) the one the shopper picked from them."""
+
+    query = models.CharField(max_length=200, help_text="Normalised query.")
+    suggested = models.JSONField(default=list, help_text="Product ids, in the order shown.")
+    chosen = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 = first.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.query!r} → {self.chosen_id or len(self.suggested)}"
 
 
 class PricingVersion(models.Model):

@@ -14,6 +14,7 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Max,
     Prefetch,
     Q,
     Value,
@@ -21,6 +22,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Concat
+from django.urls import reverse
 from django.utils import timezone
 
 from core.money import Money
@@ -306,6 +308,36 @@ def catalog_page(*, query: str, category: str, sort: str, page: int, version: in
     return result if plan.as_typed else replace(result, showing=plan.shown)
 
 
+SUGGESTIONS = 6
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    product_id: int
+    slug: str
+    title: str
+    url: str
+
+
+def search_suggestion_list(*, query: str, version: int) -> list[Suggestion]:
+    """Services for what a shopper has typed so far (the last word may be unfinished), best
+    first; two queries, whatever the catalog size (plus the words once per version)."""
+    plans = search_plan_list(query=query, version=version, prefix=True)
+    plan = plans[0] if len(plans) == 1 else search_first_matching(product_list(), plans)
+    if plan is None:
+        return []
+    rows = product_list(plan=plan, sort="relevance").values_list("pk", "slug", "title")
+    return [
+        Suggestion(
+            product_id=pk,
+            slug=slug,
+            title=title,
+            url=reverse("catalog:product-detail", kwargs={"slug": slug}),
+        )
+        for pk, slug, title in rows[:SUGGESTIONS]
+    ]
+
+
 def _page(products, *, page: int, at) -> CatalogPage:
     size = settings.CATALOG_PAGE_SIZE
     products = products.annotate(matches=Window(Count("pk")))
@@ -468,9 +500,10 @@ def _searches_since(since: datetime | None, days: int):
 def _search_counts(qs, *, limit: int, zero_results: bool):
     qs = qs.exclude(query="")
     qs = qs.filter(result_count=0) if zero_results else qs.filter(result_count__gt=0)
-    return list(
-        qs.values("query").annotate(searches=Count("id")).order_by("-searches", "query")[:limit]
-    )
+    rows = qs.values("query").annotate(searches=Count("id"))
+    if zero_results:  # what was searched instead, when a correction found something
+        rows = rows.annotate(suggested=Max("suggestion"))
+    return list(rows.order_by("-searches", "query")[:limit])
 
 
 def search_trending(*, days: int = 7, since: datetime | None = None, limit: int = 10) -> list[dict]:
@@ -482,7 +515,8 @@ def search_trending(*, days: int = 7, since: datetime | None = None, limit: int 
 def search_zero_results(
     *, days: int = 7, since: datetime | None = None, limit: int = 20
 ) -> list[dict]:
-    """Most frequent searches that found nothing, for merchandising."""
+    """Most frequent searches that found nothing as typed, for merchandising:
+    [{'query': …, 'searches': n, 'suggested': the correction shown, or ''}]."""
     return _search_counts(_searches_since(since, days), limit=limit, zero_results=True)
 
 

@@ -244,6 +244,6 @@ def test_staff_selectors_report_trending_and_zero_result_searches(client, catalo
         {"query": "views", "searches": 1},
     ]
     assert search_zero_results() == [
-        {"query": "podcast", "searches": 3},
-        {"query": "zzz", "searches": 1},
+        {"query": "podcast", "searches": 3, "suggested": ""},
+        {"query": "zzz", "searches": 1, "suggested": ""},
     ]

@@ -6,8 +6,9 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog.models import Product, ProductSearchDocument, SearchSynonym
+from catalog.models import Product, ProductSearchDocument, SearchEvent, SearchSynonym
 from catalog.search.index import search_index_rebuild
+from catalog.selectors import search_zero_results
 
 from .factories import CategoryFactory, ProductFactory
 
@@ -98,3 +99,13 @@ def test_the_rebuild_indexes_products_loaded_in_bulk(client):
     assert search_index_rebuild(batch=2, progress=lambda done, total: seen.append(done)) == 3
     assert seen == [2, 3]
     assert sorted(found(client, "saves")) == ["Bulk Saves 0", "Bulk Saves 1", "Bulk Saves 2"]
+
+
+def test_a_corrected_search_counts_as_zero_results_with_what_was_shown(client, product):
+    assert found(client, "pinterest pnis") == ["Pinterest Pins"]
+    event = SearchEvent.objects.get()
+    assert (event.result_count, event.suggestion) == (0, "pinterest pins")
+    [row] = search_zero_results()
+    assert row == {"query": "pinterest pnis", "searches": 1, "suggested": "pinterest pins"}
+    found(client, "pinterest")
+    assert SearchEvent.objects.filter(result_count=1, suggestion="").count() == 1
