@@ -10,8 +10,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from .exceptions import PresetError, PresetNameTaken
-from .models import ConfigurationPreset, PricingVersion, Product, SearchEvent, SuggestionEvent
+from .models import (
+    ConfigurationPreset,
+    PricingVersion,
+    Product,
+    SearchEvent,
+    SearchSynonym,
+    SuggestionEvent,
+)
 from .pricing import Configuration, price_configuration
+from .search.synonyms import DEFAULT_SYNONYMS
 from .selectors import preset_list_for_user, pricing_version_forget
 from .telemetry import search_buffer
 
@@ -30,6 +38,16 @@ def pricing_version_bump() -> None:
 
 def search_normalise(query: str) -> str:
     return _SPACES.sub(" ", query).strip().lower()[:200]
+
+
+def synonyms_seed() -> int:
+    """Add the default synonyms a shop is missing (staff's own words and edits stay)."""
+    known = set(SearchSynonym.objects.values_list("word", flat=True))
+    missing = [SearchSynonym(word=w, means=m) for w, m in DEFAULT_SYNONYMS if w not in known]
+    SearchSynonym.objects.bulk_create(missing)
+    if missing:
+        pricing_version_bump()
+    return len(missing)
 
 
 def search_event_record(

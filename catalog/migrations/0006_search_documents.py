@@ -4,19 +4,9 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 from catalog.search import backends
+from catalog.search.synonyms import DEFAULT_SYNONYMS
 from catalog.search.text import stems, words
 
-# Words shoppers use that the catalog spells otherwise; staff edit them in the admin.
-SYNONYMS = [
-    ("ig", "instagram"),
-    ("insta", "instagram"),
-    ("yt", "youtube"),
-    ("tt", "tiktok"),
-    ("subs", "subscribers"),
-    ("fans", "followers"),
-    ("hearts", "likes"),
-    ("viewers", "views"),
-]
 
 
 def index_schema(apps, schema_editor):
@@ -53,7 +43,7 @@ def documents_and_synonyms(apps, schema_editor):
             )
         )
     Document.objects.bulk_create(documents, batch_size=1000)
-    Synonym.objects.bulk_create([Synonym(word=w, means=m) for w, m in SYNONYMS])
+    Synonym.objects.bulk_create([Synonym(word=w, means=m) for w, m in DEFAULT_SYNONYMS])
 
 
 class Migration(migrations.Migration):

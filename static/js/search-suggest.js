@@ -95,6 +95,7 @@
         event.preventDefault();
         window.location.assign(all[active].querySelector("a").href);
       } else if (event.key === "Escape") {
+        event.preventDefault(); // the first Escape closes the list; the next clears the field
         close();
       }
     });

@@ -6,6 +6,7 @@ import pytest
 
 from catalog import demo_data
 from catalog.models import Category, Product
+from catalog.services import synonyms_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,7 @@ def titles(response) -> list[str]:
 
 @pytest.fixture
 def demo_catalog():
+    synonyms_seed()  # a transactional test before this one may have flushed the migration's
     categories = {
         slug: Category.objects.create(slug=slug, name=name, description=text, position=n)
         for n, (slug, name, text) in enumerate(demo_data.CATEGORIES)
