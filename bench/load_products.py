@@ -64,6 +64,7 @@ def insert_batch(specs, first_position: int) -> int:
     from django.db import transaction
 
     from catalog.models import Option, OptionGroup, Product
+    from catalog.search.index import search_documents_refresh
 
     with transaction.atomic():
         products = [
@@ -100,6 +101,8 @@ def insert_batch(specs, first_position: int) -> int:
             for group_id in group_ids
             for position, (label, delta) in enumerate(OPTION_LABELS)
         )
+        # A bulk insert sends no signals: index the batch in its own transaction.
+        search_documents_refresh(product_ids=ids.values())
     return len(products)
 
 

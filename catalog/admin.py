@@ -11,6 +11,7 @@ from .models import (
     OptionGroup,
     QuantityTier,
     SearchEvent,
+    SearchSynonym,
 )
 
 
@@ -102,3 +103,11 @@ class SearchEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """Words shoppers use for what the catalog calls otherwise; the next search uses them."""
+
+    list_display = ["word", "means"]
+    search_fields = ["word", "means"]

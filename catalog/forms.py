@@ -45,6 +45,14 @@ class CatalogQueryForm(forms.Form):
         return params, notices
 
 
+class SuggestionChoiceForm(forms.Form):
+    """A search-as-you-type suggestion the shopper picked."""
+
+    q = forms.CharField(max_length=settings.SEARCH_QUERY_MAX_LENGTH)
+    product = forms.SlugField(max_length=80)
+    position = forms.IntegerField(min_value=1, max_value=20)
+
+
 class ConfiguratorForm(forms.Form):
     """The configurator as a plain form: one field per option group, add-ons, quantity, billing."""
 

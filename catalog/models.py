@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -10,6 +11,8 @@ from wagtail.models import Orderable, RevisionMixin
 
 from core.models import TimeStampedModel
 from core.money import Money
+
+from .search.text import words
 
 
 class Platform(models.TextChoices):
@@ -265,7 +268,12 @@ class SearchEvent(models.Model):
     query = models.CharField(max_length=200, db_index=True, help_text="Normalised query.")
     category = models.CharField(max_length=50, blank=True)
     sort = models.CharField(max_length=20, blank=True)
-    result_count = models.PositiveIntegerField()
+    result_count = models.PositiveIntegerField(help_text="Services found as typed.")
+    suggestion = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What was searched instead when nothing matched as typed ('did you mean').",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -273,6 +281,25 @@ class SearchEvent(models.Model):
 
     def __str__(self):
         return f"{self.query!r} ({self.result_count})"
+
+
+class SuggestionEvent(models.Model):
+    """Search-as-you-type: the services suggested for what was typed so far, or (with
+    `chosen`) the one the shopper picked from them."""
+
+    query = models.CharField(max_length=200, help_text="Normalised query.")
+    suggested = models.JSONField(default=list, help_text="Product ids, in the order shown.")
+    chosen = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 = first.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.query!r} → {self.chosen_id or len(self.suggested)}"
 
 
 class PricingVersion(models.Model):
@@ -332,3 +359,51 @@ class BundleItem(Orderable):
 
     def __str__(self):
         return f"{self.product_id} in {self.bundle_id}"
+
+
+class ProductSearchDocument(models.Model):
+    """What catalog search matches a product by (`catalog.search.index`), rewritten in the
+    same transaction as every edit of the product or its category. The fields hold stems;
+    each database indexes them its own way (ADR 0015)."""
+
+    product = models.OneToOneField(
+        Product, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    title = models.TextField()
+    summary = models.TextField()
+    category = models.TextField(help_text="Category and platform.")
+    body = models.TextField(help_text="Description.")
+    words = models.TextField(help_text="The distinct words, for spelling corrections.")
+
+    def __str__(self):
+        return f"search document of {self.product_id}"
+
+
+class SearchSynonym(models.Model):
+    """A word shoppers use for what the catalog calls otherwise ("ig" → "instagram",
+    "fans" → "followers"). A search for the word also finds what its meaning finds."""
+
+    word = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text="One word, as shoppers type it (case does not matter).",
+    )
+    means = models.CharField(
+        max_length=120,
+        help_text="What the catalog calls it: a word or a few words "
+        "(several words must all match, in this order).",
+    )
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self):
+        return f"{self.word} → {self.means}"
+
+    def clean(self):
+        word = words(self.word)
+        if len(word) != 1:
+            raise ValidationError({"word": "One word of letters or digits, without spaces."})
+        self.word = word[0]
+        if not words(self.means):
+            raise ValidationError({"means": "Give at least one word of letters or digits."})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import time
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -16,13 +17,15 @@ from django.db.models import (
     Case,
     Count,
     F,
-    IntegerField,
+    Max,
     Prefetch,
     Q,
     Value,
     When,
     Window,
 )
+from django.db.models.functions import Concat
+from django.urls import reverse
 from django.utils import timezone
 
 from core.money import Money
@@ -38,9 +41,15 @@ from .models import (
     OptionGroup,
     PricingVersion,
     Product,
+    ProductSearchDocument,
     SearchEvent,
+    SearchSynonym,
 )
 from .pricing import BundleRule, CampaignRule, PricingRules, listing_price, listing_sale_amount
+from .search.backends import search_filter, search_first_matching
+from .search.query import Plan, search_plans
+from .search.spelling import Vocabulary
+from .search.text import stem, words
 
 SORTS = {
     "featured": ("position", "title", "pk"),
@@ -58,7 +67,6 @@ SORT_LABELS = {
     "title_asc": "Name: A to Z",
     "title_desc": "Name: Z to A",
 }
-MAX_SEARCH_TERMS = 8
 
 
 def pricing_version(*, recent: bool = False) -> int:
@@ -98,28 +106,88 @@ def pricing_cached(name: str, *, version: int, load):
     return cache.get_or_set(f"pricing:{version}:{name}", load, settings.PRICING_CACHE_SECONDS)
 
 
+_memo: dict[str, tuple[str, object]] = {}
+
+
+def _memoised(name: str, *, version: int, load):
+    """`load()` kept in this process for the current pricing version: for data that costs
+    more to unpickle from the shared cache than to build (the spelling vocabulary). A token
+    in the shared cache names the build of this version, so a cleared cache or a version
+    number seen before (a restored database) never serves an old build."""
+    key = f"pricing:{version}:{name}:build"
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, settings.PRICING_CACHE_SECONDS)
+        token = cache.get(key)
+    held = _memo.get(name)
+    if held is None or held[0] != token:
+        held = _memo[name] = (token, load())
+    return held[1]
+
+
 def category_list(*, version: int) -> list[Category]:
     return pricing_cached("categories", version=version, load=lambda: list(Category.objects.all()))
 
 
-def search_terms(query: str) -> list[str]:
-    return query.split()[:MAX_SEARCH_TERMS]
+@dataclass(frozen=True)
+class SearchData:
+    vocabulary: Vocabulary  # the active catalog's words, for corrections
+    known_stems: frozenset[str]  # the stems its index holds
+    synonyms: dict[str, tuple[str, ...]]  # a synonym's stem → the stems it means
 
 
-def product_list(*, query: str = "", category: str = "", sort: str = "featured", at=None):
-    """Active products matching every search term, in the requested order (price sorts use the
-    listing price after campaigns running at `at`)."""
+SYNONYM_MARK = "="  # never part of a word, so a synonym row cannot pass for a product's words
+
+
+def search_data(*, version: int) -> SearchData:
+    """What turning a query into plans needs, in one query per pricing version and process:
+    the words of every active product, and the synonyms."""
+
+    def load() -> SearchData:
+        synonym_rows = (
+            SearchSynonym.objects.order_by()
+            .annotate(row=Concat(Value(SYNONYM_MARK), "word", Value(" "), "means"))
+            .values_list("row", flat=True)
+        )
+        rows = (
+            ProductSearchDocument.objects.filter(product__is_active=True)
+            .order_by()
+            .values_list("words", flat=True)
+            .union(synonym_rows, all=True)
+        )
+        product_words, synonyms = [], {}
+        for row in rows:
+            if row.startswith(SYNONYM_MARK):
+                word, _, means = row[1:].partition(" ")
+                synonyms[stem(word)] = tuple(stem(w) for w in words(means))
+            else:
+                product_words.append(row.split())
+        vocabulary = Vocabulary.build(product_words)
+        known = frozenset(stem(word) for word in vocabulary.counts)
+        return SearchData(vocabulary=vocabulary, known_stems=known, synonyms=synonyms)
+
+    return _memoised("search-data", version=version, load=load)
+
+
+def search_plan_list(*, query: str, version: int, prefix: bool = False) -> list[Plan]:
+    data = search_data(version=version)
+    return search_plans(
+        query,
+        vocabulary=data.vocabulary,
+        known_stems=data.known_stems,
+        synonyms=data.synonyms,
+        prefix=prefix,
+    )
+
+
+def product_list(*, plan: Plan | None = None, category: str = "", sort: str = "featured", at=None):
+    """Active products matching the search plan (all of them without one), in the requested
+    order (price sorts use the listing price after campaigns running at `at`)."""
     qs = Product.objects.filter(is_active=True).select_related("category")
     if category:
         qs = qs.filter(category__slug=category)
-    terms = search_terms(query)
-    for term in terms:
-        qs = qs.filter(
-            Q(title__icontains=term)
-            | Q(summary__icontains=term)
-            | Q(category__name__icontains=term)
-            | Q(platform__iexact=term)
-        )
+    if plan is not None:
+        qs = search_filter(qs, plan)
     qs = qs.annotate(
         list_amount=Case(
             When(billing_modes=BillingModes.SUBSCRIPTION, then=F("subscription_amount")),
@@ -128,16 +196,8 @@ def product_list(*, query: str = "", category: str = "", sort: str = "featured",
     )
     if sort in ("price_asc", "price_desc"):
         qs = qs.annotate(shown_amount=listing_sale_amount(at=at or timezone.now()))
-    if sort == "relevance" and terms:
-        qs = qs.annotate(
-            title_rank=Case(
-                When(title__icontains=query, then=Value(0)),
-                When(title__icontains=terms[0], then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            )
-        )
-        return qs.order_by("title_rank", "position", "title", "pk")
+    if sort == "relevance" and plan is not None:
+        return qs.order_by("-phrase_hit", "-title_hit", "-search_rank", "position", "title", "pk")
     return qs.order_by(*SORTS.get(sort, SORTS["featured"]))
 
 
@@ -227,19 +287,63 @@ class CatalogPage:
     count: int
     has_previous: bool
     has_next: bool
+    showing: str = ""  # a search found nothing as typed: the corrected query shown instead
 
 
-def catalog_page(*, query: str, category: str, sort: str, page: int) -> CatalogPage:
+def catalog_page(*, query: str, category: str, sort: str, page: int, version: int) -> CatalogPage:
     """One page of listing cards with campaign prices; out-of-range pages clamp.
 
     Rows carry the total count (a window), so a page costs one query; a page past the end
-    costs a second one, which reads the last page.
+    costs a second one, which reads the last page. A search tries its plans in order
+    (`catalog.search.query`): one query finds the first that matches anything, then its page.
     """
     at = timezone.now()
+    if not query:
+        return _page(product_list(category=category, sort=sort, at=at), page=page, at=at)
+    plans = search_plan_list(query=query, version=version)
+    base = product_list(category=category, at=at)
+    plan = plans[0] if len(plans) == 1 else search_first_matching(base, plans)
+    if plan is None:
+        return CatalogPage(
+            cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False
+        )
+    result = _page(product_list(plan=plan, category=category, sort=sort, at=at), page=page, at=at)
+    return result if plan.as_typed else replace(result, showing=plan.shown)
+
+
+SUGGESTIONS = 6
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    product_id: int
+    slug: str
+    title: str
+    url: str
+
+
+def search_suggestion_list(*, query: str, version: int) -> list[Suggestion]:
+    """Services for what a shopper has typed so far (the last word may be unfinished), best
+    first; two queries, whatever the catalog size (plus the words once per version)."""
+    plans = search_plan_list(query=query, version=version, prefix=True)
+    plan = plans[0] if len(plans) == 1 else search_first_matching(product_list(), plans)
+    if plan is None:
+        return []
+    rows = product_list(plan=plan, sort="relevance").values_list("pk", "slug", "title")
+    return [
+        Suggestion(
+            product_id=pk,
+            slug=slug,
+            title=title,
+            url=reverse("catalog:product-detail", kwargs={"slug": slug}),
+        )
+        for pk, slug, title in rows[:SUGGESTIONS]
+    ]
+
+
+def _page(products, *, page: int, at) -> CatalogPage:
     size = settings.CATALOG_PAGE_SIZE
-    products = product_list(query=query, category=category, sort=sort, at=at).annotate(
-        matches=Window(Count("pk"))
-    )
+    products = products.annotate(matches=Window(Count("pk")))
     number = max(page, 1)
     rows = list(products[(number - 1) * size : number * size])
     if not rows and number > 1:
@@ -399,9 +503,10 @@ def _searches_since(since: datetime | None, days: int):
 def _search_counts(qs, *, limit: int, zero_results: bool):
     qs = qs.exclude(query="")
     qs = qs.filter(result_count=0) if zero_results else qs.filter(result_count__gt=0)
-    return list(
-        qs.values("query").annotate(searches=Count("id")).order_by("-searches", "query")[:limit]
-    )
+    rows = qs.values("query").annotate(searches=Count("id"))
+    if zero_results:  # what was searched instead, when a correction found something
+        rows = rows.annotate(suggested=Max("suggestion"))
+    return list(rows.order_by("-searches", "query")[:limit])
 
 
 def search_trending(*, days: int = 7, since: datetime | None = None, limit: int = 10) -> list[dict]:
@@ -413,7 +518,8 @@ def search_trending(*, days: int = 7, since: datetime | None = None, limit: int 
 def search_zero_results(
     *, days: int = 7, since: datetime | None = None, limit: int = 20
 ) -> list[dict]:
-    """Most frequent searches that found nothing, for merchandising."""
+    """Most frequent searches that found nothing as typed, for merchandising:
+    [{'query': …, 'searches': n, 'suggested': the correction shown, or ''}]."""
     return _search_counts(_searches_since(since, days), limit=limit, zero_results=True)
 
 

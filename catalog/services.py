@@ -10,8 +10,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from .exceptions import PresetError, PresetNameTaken
-from .models import ConfigurationPreset, PricingVersion, Product, SearchEvent
+from .models import (
+    ConfigurationPreset,
+    PricingVersion,
+    Product,
+    SearchEvent,
+    SearchSynonym,
+    SuggestionEvent,
+)
 from .pricing import Configuration, price_configuration
+from .search.synonyms import DEFAULT_SYNONYMS
 from .selectors import preset_list_for_user, pricing_version_forget
 from .telemetry import search_buffer
 
@@ -32,7 +40,19 @@ def search_normalise(query: str) -> str:
     return _SPACES.sub(" ", query).strip().lower()[:200]
 
 
-def search_event_record(*, query: str, category: str, sort: str, result_count: int) -> None:
+def synonyms_seed() -> int:
+    """Add the default synonyms a shop is missing (staff's own words and edits stay)."""
+    known = set(SearchSynonym.objects.values_list("word", flat=True))
+    missing = [SearchSynonym(word=w, means=m) for w, m in DEFAULT_SYNONYMS if w not in known]
+    SearchSynonym.objects.bulk_create(missing)
+    if missing:
+        pricing_version_bump()
+    return len(missing)
+
+
+def search_event_record(
+    *, query: str, category: str, sort: str, result_count: int, suggestion: str = ""
+) -> None:
     """Record one search (buffered; see catalog.telemetry). Never raises into the page."""
     search_buffer.add(
         SearchEvent(
@@ -40,6 +60,22 @@ def search_event_record(*, query: str, category: str, sort: str, result_count: i
             category=category[:50],
             sort=sort[:20],
             result_count=result_count,
+            suggestion=suggestion[:200],
+            created_at=timezone.now(),
+        )
+    )
+
+
+def suggestion_event_record(
+    *, query: str, suggested: list[int], chosen: Product | None = None, position: int | None = None
+) -> None:
+    """Record suggestions shown while typing, or the one chosen (buffered, like searches)."""
+    search_buffer.add(
+        SuggestionEvent(
+            query=search_normalise(query),
+            suggested=suggested,
+            chosen=chosen,
+            position=position,
             created_at=timezone.now(),
         )
     )

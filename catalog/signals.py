@@ -13,7 +13,9 @@ from .models import (
     OptionGroup,
     Product,
     QuantityTier,
+    SearchSynonym,
 )
+from .search.index import search_documents_refresh
 from .services import preset_adopt_session, pricing_version_bump
 
 
@@ -34,6 +36,7 @@ PRICING_INPUTS = (
     Campaign,
     Bundle,
     BundleItem,
+    SearchSynonym,  # listings are cached per version: a new synonym must show at once
 )
 for model in PRICING_INPUTS:
     post_save.connect(pricing_changed, sender=model, dispatch_uid=f"catalog-save-{model.__name__}")
@@ -50,3 +53,16 @@ def adopt_presets_on_login(sender, request, user, **kwargs):
 
 
 user_logged_in.connect(adopt_presets_on_login, dispatch_uid="catalog-adopt-presets")
+
+
+def product_search_refresh(sender, instance: Product, **kwargs):
+    search_documents_refresh(product_ids=[instance.pk])
+
+
+def category_search_refresh(sender, instance: Category, **kwargs):
+    search_documents_refresh(product_ids=instance.products.values_list("pk", flat=True))
+
+
+# In the edit's transaction, so the next search finds what was saved (ADR 0015).
+post_save.connect(product_search_refresh, sender=Product, dispatch_uid="catalog-search-product")
+post_save.connect(category_search_refresh, sender=Category, dispatch_uid="catalog-search-category")

@@ -1,4 +1,5 @@
-"""Buffered search telemetry: searches are written in batches, off the request's path.
+"""Buffered search telemetry: searches and search-as-you-type suggestions are written in
+batches, off the request's path.
 
 Each process keeps its own small buffer (nothing shared between processes) and a daemon
 thread writes it with one multi-row INSERT every SEARCH_TELEMETRY_FLUSH_SECONDS, or at once
@@ -16,7 +17,9 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from .models import SearchEvent
+from .models import SearchEvent, SuggestionEvent
+
+Event = SearchEvent | SuggestionEvent
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +27,10 @@ logger = logging.getLogger(__name__)
 class SearchBuffer:
     def __init__(self):
         self._lock = threading.Lock()
-        self._events: list[SearchEvent] = []
+        self._events: list[Event] = []
         self._thread: threading.Thread | None = None
 
-    def add(self, event: SearchEvent) -> None:
+    def add(self, event: Event) -> None:
         interval = settings.SEARCH_TELEMETRY_FLUSH_SECONDS
         if interval <= 0:
             self._write([event])
@@ -60,9 +63,11 @@ class SearchBuffer:
             connection.close()  # this thread's own connection
 
     @staticmethod
-    def _write(events: list[SearchEvent]) -> None:
+    def _write(events: list[Event]) -> None:
         try:
-            SearchEvent.objects.bulk_create(events)
+            for model in (SearchEvent, SuggestionEvent):
+                if rows := [e for e in events if isinstance(e, model)]:
+                    model.objects.bulk_create(rows)
         except DatabaseError:
             logger.warning(
                 "search telemetry write failed; %d event(s) dropped", len(events), exc_info=True

@@ -1,4 +1,5 @@
 import hashlib
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -6,6 +7,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.api import json_error
@@ -13,16 +15,18 @@ from core.exceptions import ApplicationError
 from core.page_cache import is_stateless_visitor, may_store, path_key
 
 from .exceptions import PresetNameTaken
-from .forms import CatalogQueryForm, ConfiguratorForm, PresetForm
+from .forms import CatalogQueryForm, ConfiguratorForm, PresetForm, SuggestionChoiceForm
 from .pricing import price_configuration
 from .selectors import (
     SORT_LABELS,
     campaign_rules_cached,
     catalog_page,
     category_list,
+    pricing_cached,
     pricing_version,
     product_featured_list,
     product_get_for_display,
+    search_suggestion_list,
     search_trending_cached,
 )
 from .services import (
@@ -32,21 +36,30 @@ from .services import (
     preset_save_for_session,
     preset_save_for_user,
     search_event_record,
+    search_normalise,
+    suggestion_event_record,
 )
 
+SUGGEST_MIN_LENGTH = 2
 
-def _listing_fragment(params: dict, version: int) -> tuple[int, str]:
-    """(result count, rendered result grid), cached per pricing version and parameters."""
+
+def _listing_fragment(params: dict, version: int) -> tuple[int, str, str]:
+    """(result count, rendered result grid, the corrected query shown when the typed one
+    found nothing), cached per pricing version and parameters."""
     raw = "|".join(str(params[k]) for k in ("q", "category", "sort", "page"))
     digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
     key = f"catalog:listing:{version}:{digest}"
     cached = cache.get(key)
     if cached is None:
         page = catalog_page(
-            query=params["q"], category=params["category"], sort=params["sort"], page=params["page"]
+            query=params["q"],
+            category=params["category"],
+            sort=params["sort"],
+            page=params["page"],
+            version=version,
         )
         html = render_to_string("catalog/_results.html", {"page": page, "params": params})
-        cached = (page.count, html)
+        cached = (page.count, html, page.showing)
         cache.set(key, cached, settings.CATALOG_CACHE_SECONDS)
     return cached
 
@@ -57,22 +70,23 @@ def catalog_list(request):
     version = pricing_version(recent=stateless)
     page_key = path_key("catalog:page", version, request)
     if stateless and (hit := cache.get(page_key)) is not None:
-        params, count, content = hit
-        _record_search(params, count)
+        params, count, showing, content = hit
+        _record_search(params, count, showing)
         return HttpResponse(content)
     params, notices = CatalogQueryForm(request.GET).params()
     categories = category_list(version=version)
     if params["category"] and params["category"] not in {c.slug for c in categories}:
         notices.append(CatalogQueryForm.NOTICES["category"])
         params["category"] = ""
-    count, results_html = _listing_fragment(params, version)
-    _record_search(params, count)
+    count, results_html, showing = _listing_fragment(params, version)
+    _record_search(params, count, showing)
     context = {
         "params": params,
         "notices": notices,
         "categories": categories,
         "sort_choices": [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or params["q"]],
         "count": count,
+        "showing": showing,
         "results_html": results_html,
         "trending": search_trending_cached(),
     }
@@ -80,16 +94,72 @@ def catalog_list(request):
         context["suggestions"] = product_featured_list(limit=4)
     response = render(request, "catalog/list.html", context)
     if stateless and may_store(request, response):
-        cache.set(page_key, (params, count, response.content), settings.CATALOG_CACHE_SECONDS)
+        cache.set(
+            page_key, (params, count, showing, response.content), settings.CATALOG_CACHE_SECONDS
+        )
     return response
 
 
-def _record_search(params: dict, count: int) -> None:
-    """Every search counts, cached page or not; paging through results is not a new search."""
+def _record_search(params: dict, count: int, showing: str) -> None:
+    """Every search counts, cached page or not; paging through results is not a new search.
+    A search that found nothing as typed counts as a zero-result search, with what was
+    searched instead."""
     if params["q"] and params["page"] == 1:
         search_event_record(
-            query=params["q"], category=params["category"], sort=params["sort"], result_count=count
+            query=params["q"],
+            category=params["category"],
+            sort=params["sort"],
+            result_count=0 if showing else count,
+            suggestion=showing,
         )
+
+
+@require_GET
+def search_suggest(request):
+    """Search-as-you-type: JSON services for what is typed so far (the header and listing
+    search fields ask for it; without JavaScript the forms search as before)."""
+    query = request.GET.get("q", "")[: settings.SEARCH_QUERY_MAX_LENGTH]
+    if len(query.strip()) < SUGGEST_MIN_LENGTH:
+        return JsonResponse({"query": query, "suggestions": []})
+    version = pricing_version(recent=is_stateless_visitor(request))
+    digest = hashlib.sha256(search_normalise(query).encode()).hexdigest()[:32]
+    suggestions = pricing_cached(
+        f"suggest:{digest}",
+        version=version,
+        load=lambda: search_suggestion_list(query=query, version=version),
+    )
+    suggestion_event_record(query=query, suggested=[s.product_id for s in suggestions])
+    choose = reverse("catalog:search-suggest-choose")
+    return JsonResponse(
+        {
+            "query": query,
+            "suggestions": [
+                {
+                    "title": s.title,
+                    "url": s.url,
+                    # Through the choice's record to the product page.
+                    "href": f"{choose}?{urlencode({'q': query, 'product': s.slug, 'position': n})}",
+                }
+                for n, s in enumerate(suggestions, 1)
+            ],
+        }
+    )
+
+
+@require_GET
+def search_suggest_choose(request):
+    """A suggestion was chosen: record it, then open the product page."""
+    form = SuggestionChoiceForm(request.GET)
+    if not form.is_valid():
+        raise Http404("No such service.")
+    product = _product_or_404(form.cleaned_data["product"])
+    suggestion_event_record(
+        query=form.cleaned_data["q"],
+        suggested=[],
+        chosen=product,
+        position=form.cleaned_data["position"],
+    )
+    return redirect(product.get_absolute_url())
 
 
 def _product_or_404(slug: str):

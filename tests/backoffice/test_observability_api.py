@@ -80,7 +80,9 @@ def test_search_insights_count_by_query_category_and_sort(client, django_assert_
         {"query": "followers", "searches": 3},
         {"query": "likes", "searches": 1},
     ]
-    assert data["zero_result_queries"] == [{"query": "tiktok saves", "searches": 2}]
+    assert data["zero_result_queries"] == [
+        {"query": "tiktok saves", "searches": 2, "suggested": ""}
+    ]
 
 
 def test_since_and_limit_narrow_the_report(client):
@@ -91,7 +93,9 @@ def test_since_and_limit_narrow_the_report(client):
     ).json()
     assert data["searches"] == 7 and data["since"].startswith(since)
     assert data["by_query"] == [{"query": "followers", "searches": 3, "zero_results": 0}]
-    assert data["zero_result_queries"] == [{"query": "tiktok saves", "searches": 2}]
+    assert data["zero_result_queries"] == [
+        {"query": "tiktok saves", "searches": 2, "suggested": ""}
+    ]
 
     later = (timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     data = client.get("/api/v1/observability/catalog-search", {"since": later}, **KEY).json()

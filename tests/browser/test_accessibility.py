@@ -31,12 +31,12 @@ def test_browsing_pages(page, seeded, audit):
     expect(page.get_by_role("heading", name="All services")).to_be_visible()
     audit.scan("catalog")
 
-    page.get_by_role("searchbox", name="Search services").fill("followers")
+    page.get_by_role("combobox", name="Search services").fill("followers")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Results for “followers”")).to_be_visible()
     audit.scan("catalog-search")
 
-    page.get_by_role("searchbox", name="Search services").fill("snapchat")
+    page.get_by_role("combobox", name="Search services").fill("snapchat")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=re.compile("No services match"))).to_be_visible()
     audit.scan("catalog-no-results")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from backoffice.demo_clients import CLIENTS, searches_seed, user_ensure
 from catalog import demo_data
 from catalog.models import AddOn, Campaign, Category, Option, OptionGroup, Product, QuantityTier
+from catalog.services import synonyms_seed
 from core.flags import BILLING_CENTRE, flag_enable
 from fulfillment.models import PlanStep
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
                 self._product(spec, categories, position=index * 10)
                 self.stdout.write(f"  product {index}/{len(demo_data.PRODUCTS)}: {spec['title']}")
             self._campaign(categories)
+            synonyms_seed()
             username, email, password = STAFF
             user_ensure(username=username, email=email, password=password, staff=True)
         call_command("seed_cms", stdout=self.stdout)
