@@ -12,6 +12,7 @@ from django.utils import timezone
 from backoffice.queues import QUEUES
 from checkout.models import CheckoutSession, SessionStatus
 from checkout.recovery import recovery_emails_queue, recovery_hold_back, recovery_key
+from checkout.selectors import orders_left_unpaid
 from checkout.services import session_regenerate, session_transition
 from checkout.tasks import sweep_checkout_sessions
 from core.models import DeliveryStatus, OutgoingEmail
@@ -207,3 +208,19 @@ def test_each_sweep_queues_a_bounded_batch(fake_smtp):
     assert recovery_emails_queue(limit=2) == 2
     assert recovery_emails_queue(limit=2) == 1
     assert recovery_emails_queue(limit=2) == 0
+
+
+@pytest.mark.parametrize("orders", [1, 4])
+def test_finding_the_orders_costs_the_same_queries_however_many(orders, django_assert_num_queries):
+    for _ in range(orders):
+        left_unpaid()
+    cutoff = timezone.now() - timedelta(minutes=60)
+    with django_assert_num_queries(2):  # the orders with their clients, then their lines
+        found = orders_left_unpaid(
+            closed_between=(cutoff - timedelta(days=3), cutoff),
+            unannounced_in=OutgoingEmail,
+            key_prefix="checkout_recovery:",
+            limit=100,
+        )
+        assert all(order.lines.all() and order.user.email for order in found)
+    assert len(found) == orders
