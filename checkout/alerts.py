@@ -34,6 +34,11 @@ def _admin_url(name: str, *args) -> str:
     return f"{settings.SITE_URL}{reverse(name, args=args)}"
 
 
+def _escaped(text: str) -> str:
+    """Slack's mrkdwn reads &, < and > as markup: a customer's text must not become a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
@@ -63,7 +68,7 @@ def abandoned_checkouts_notify(*, now: datetime | None = None, limit: int = BATC
                 "type": "section",
                 "fields": [
                     {"type": "mrkdwn", "text": f"*Amount*\n{amount}"},
-                    {"type": "mrkdwn", "text": f"*Client*\n{order.email}"},
+                    {"type": "mrkdwn", "text": f"*Client*\n{_escaped(order.email)}"},
                 ],
             },
         ]
@@ -95,7 +100,7 @@ def webhook_failures_notify(*, now: datetime | None = None) -> bool:
         .annotate(n=Count("*"))
     )
     failed = sum(by_type.values())
-    if failed < settings.OPS_CHAT_WEBHOOK_FAILURES:
+    if failed < max(settings.OPS_CHAT_WEBHOOK_FAILURES, 1):
         return False
     start = _window_start(now, minutes)
     url = _admin_url("admin:checkout_webhookevent_changelist") + "?outcome__exact=failed"

@@ -4,8 +4,9 @@ Once the order's latest payment page has been expired or abandoned for
 CHECKOUT_RECOVERY_DELAY_MINUTES (0: never), with no page open or paid since, the sweep queues
 one outbox e-mail keyed `checkout_recovery:<order pk>`: the unique key makes "never twice per
 order" a database fact, also across machines. It carries the order's lines, total and signed
-order link, whose "Start a new payment" opens a fresh payment page. It is withdrawn when the order leaves
-"awaiting payment" before it went out, and checked again when the e-mail queue sends it.
+order link, whose "Start a new payment" opens a fresh payment page. It is withdrawn when the
+order leaves "awaiting payment" before it went out, and checked again when the e-mail queue
+sends it.
 """
 
 from __future__ import annotations

@@ -92,14 +92,14 @@ def _post(message: ChatMessage, url: str) -> None:
             error = f"HTTP {status}: {response.text[:200]}"
     except requests.RequestException as exc:
         error = f"{exc.__class__.__name__}: {exc}"
-    finally:
+    finally:  # also when something else cut the try short: the log shows every try
         ChatAttempt.objects.create(
             message=message,
             number=message.attempts,
             started_at=started_at,
             duration_ms=round((time.monotonic() - started) * 1000),
             http_status=status,
-            error=error[:500] or ("" if status else "interrupted"),
+            error=error[:500] or ("" if status else "Interrupted before an answer."),
         )
     if error:
         raise ChatNotDelivered(error)
