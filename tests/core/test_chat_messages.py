@@ -2,12 +2,17 @@
 the chat queue, every try logged; a receiver that fails is tried again after backoff, and the
 message fails for good after the last attempt."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from backoffice.queues import QUEUES
+from backoffice.queues import QUEUES, run_queues
 from core.chat import RETRY, chat_queue, chat_withhold, chats_send_due
 from core.models import ChatAttempt, ChatMessage, DeliveryStatus
+from core.outbox import email_queue
 from tests.fake_chat import ERROR, GARBAGE, HANG
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,3 +117,32 @@ def test_staff_read_the_delivery_log_in_the_admin(fake_chat, client, django_user
     assert page.status_code == 200
     assert b"HTTP 500: internal_error" in page.content
     assert b"Save" not in page.content  # read only
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="two queue threads lock each other on the in-memory SQLite test database",
+)
+def test_a_hanging_chat_receiver_does_not_delay_emails(fake_chat, fake_smtp, settings):
+    settings.OPS_CHAT_TIMEOUT = 2
+    for n in range(3):
+        queue(key=f"chat:abandoned:{n}")
+    fake_chat.fail_next(HANG, HANG, HANG)
+    email_queue(key="digest:1", kind="weekly_digest", to="ada@example.com", subject="Hi", text=".")
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=run_queues,
+        args=(["emails", "chat"],),
+        kwargs={"poll": 0.05, "seconds": 30, "stop": stop},
+    )
+    started = time.monotonic()
+    worker.start()
+    try:
+        while not fake_smtp.accepted and time.monotonic() - started < 10:
+            time.sleep(0.02)
+        assert fake_smtp.accepted, "the e-mail was not sent"
+        assert fake_smtp.accepted[0].at - started < 1.0  # not after the chat's 6 s of timeouts
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert ChatAttempt.objects.filter(error__contains="ReadTimeout").exists()
