@@ -96,7 +96,11 @@ def recovery_keys_unwanted(keys: list[str]) -> Collection[str]:
     """The outbox's send-time check: which of these recovery e-mails no longer apply (the
     order is paid, cancelled or back at a payment page, or the client opted out). Two
     queries."""
-    by_order = {int(key.removeprefix(KEY_PREFIX)): key for key in keys}
+    by_order = {
+        int(key.removeprefix(KEY_PREFIX)): key
+        for key in keys
+        if key.removeprefix(KEY_PREFIX).isdigit()  # another sender's key: not ours to judge
+    }
     still = dict(
         Order.objects.filter(pk__in=by_order, status=OrderStatus.PENDING, paid_at__isnull=True)
         .exclude(checkout_sessions__status__in=[SessionStatus.OPEN, SessionStatus.COMPLETE])
