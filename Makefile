@@ -26,7 +26,7 @@ run: install
 	@echo "SMPLAT is starting on http://$(HOST):$(PORT)/  (staff: admin / smplat-admin, client: client / smplat-client)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(PY) manage.py qcluster & \
-	  $(PY) manage.py run_worker --queues payments,fulfillment,emails --sleep 1 & \
+	  $(PY) manage.py run_worker --queues payments,fulfillment,emails,chat --sleep 1 & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: install

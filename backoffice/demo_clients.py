@@ -31,6 +31,7 @@ from catalog.pricing import Configuration, default_configuration
 from catalog.selectors import product_get_for_pricing
 from checkout.gateways.local import LocalGateway, session_object
 from checkout.models import Cart, CheckoutSession, SessionStatus
+from checkout.recovery import recovery_hold_back
 from checkout.selectors import session_latest
 from checkout.services import (
     cart_add,
@@ -292,6 +293,7 @@ def _order_tell(client, spec: DemoClient, demo: DemoOrder, staff) -> tuple[Order
     story.fulfil()
     timeline.date(order_id=order.pk)
     notifications_hold_back(order=order)  # seeding must not e-mail anybody
+    recovery_hold_back(order=order)
     tasks_postpone_for_order(order_id=order.pk, until=timezone.now() + DEMO_PACE)
     order.refresh_from_db()
     return order, True

@@ -2,7 +2,7 @@
 
 Every web process, on every machine, answers a scrape with the same numbers because they come
 from the shared database, not from process memory: nothing to merge across gunicorn workers,
-nothing lost on a restart. Each family costs at most one aggregate query (thirteen in all,
+nothing lost on a restart. Each family costs at most one aggregate query (fourteen in all,
 whatever the data size); counting with COUNT(*) lets the status counts read only their indexes.
 Gauges describe states; counters count rows that are only ever added (orders'
 invoices, refunds, webhook deliveries, searches). Dashboards combine these families across
@@ -25,7 +25,7 @@ from billing.models import Invoice, Refund
 from catalog.models import SearchEvent
 from checkout.models import CheckoutSession, SessionStatus, WebhookEvent, WebhookOutcome
 from checkout.webhooks import HANDLERS
-from core.models import DeliveryStatus, OutgoingEmail
+from core.models import ChatMessage, DeliveryStatus, OutgoingEmail
 from core.money import currency_exponent
 from core.outbox import EMAIL_KINDS
 from fulfillment.models import FulfillmentTask, ProcessorCounter, TaskStatus
@@ -85,6 +85,7 @@ class BusinessCollector:
         yield from self._webhooks()
         yield from self._fulfillment(now)
         yield from self._email(now)
+        yield from self._chat()
         yield from self._searches()
 
     def _orders(self) -> Iterator[Metric]:
@@ -189,6 +190,13 @@ class BusinessCollector:
             "smplat_email_outbox_oldest_due_age_seconds",
             "Seconds since the oldest unsent e-mail fell due (0 when none is due).",
             value=_age_seconds(min(filter(None, oldest), default=None), now),
+        )
+
+    def _chat(self) -> Iterator[Metric]:
+        yield _status_gauge(
+            "smplat_chat_messages",
+            "Messages for the operators' chat by status.",
+            _by_status(ChatMessage, DeliveryStatus),
         )
 
     def _searches(self) -> Iterator[Metric]:

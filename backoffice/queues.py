@@ -22,6 +22,7 @@ from django.db import DatabaseError, connection
 
 from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
+from core.chat import chats_send_due
 from core.jobs import drain
 from core.outbox import emails_send_due
 from core.wakeups import queues_listen
@@ -60,6 +61,11 @@ QUEUES = {
             lambda batch: (
                 notifications_send_due(limit=batch or 20) + emails_send_due(limit=batch or 20)
             ),
+        ),
+        Queue(
+            "chat",
+            "post due chat messages to the operators' webhook, retry failed ones",
+            lambda batch: chats_send_due(limit=batch or 20),
         ),
     )
 }

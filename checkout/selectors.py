@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, DurationField, F, Min, Q, Sum
+from django.db.models import (
+    Avg,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    F,
+    Min,
+    Model,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from catalog.pricing import (
@@ -21,7 +36,7 @@ from catalog.selectors import pricing_rules, pricing_version, products_for_prici
 from core.money import Money
 from orders.models import Order, OrderStatus
 
-from .models import Cart, CartItem, CheckoutSession, WebhookEvent, WebhookOutcome
+from .models import Cart, CartItem, CheckoutSession, SessionStatus, WebhookEvent, WebhookOutcome
 from .targets import targets_needed
 
 
@@ -162,6 +177,50 @@ def order_payment_plan(*, order, lines) -> PaymentPlan:
 def session_latest(*, order) -> CheckoutSession | None:
     """The order's most recent payment attempt."""
     return order.checkout_sessions.order_by("-attempt").first()
+
+
+def orders_left_unpaid(
+    *,
+    closed_between: tuple[datetime, datetime],
+    unannounced_in: type[Model],
+    key_prefix: str,
+    min_amount: int = 0,
+    limit: int,
+) -> list[Order]:
+    """Orders awaiting payment whose latest payment page closed unpaid (expired, or abandoned
+    by the customer) within `closed_between`, with no page open or paid since, and no row of
+    `unannounced_in` (a `core.models.Delivery`) keyed `key_prefix<order pk>` yet; oldest
+    first, with client and lines. Two queries."""
+    start, end = closed_between
+    latest = CheckoutSession.objects.filter(order=OuterRef("pk")).order_by("-attempt")
+    announced = unannounced_in._default_manager.filter(
+        key=Concat(Value(key_prefix), Cast(OuterRef("pk"), CharField()))
+    )
+    return list(
+        Order.objects.filter(
+            status=OrderStatus.PENDING, paid_at__isnull=True, total_amount__gte=min_amount
+        )
+        .annotate(
+            page_status=Subquery(latest.values("status")[:1]),
+            page_closed_at=Subquery(latest.values("closed_at")[:1]),
+        )
+        .filter(
+            page_status__in=[SessionStatus.EXPIRED, SessionStatus.ABANDONED],
+            page_closed_at__gte=start,
+            page_closed_at__lte=end,
+        )
+        .exclude(
+            Exists(
+                CheckoutSession.objects.filter(
+                    order=OuterRef("pk"), status__in=[SessionStatus.OPEN, SessionStatus.COMPLETE]
+                )
+            )
+        )
+        .exclude(Exists(announced))
+        .select_related("user")
+        .prefetch_related("lines")
+        .order_by("page_closed_at", "pk")[:limit]
+    )
 
 
 def session_get_by_ref(ref: str) -> CheckoutSession | None:

@@ -1,6 +1,10 @@
 from django.contrib.auth.signals import user_logged_in
 
+from core.outbox import email_send_check
+from orders.signals import order_status_changed
+
 from .models import Cart
+from .recovery import KIND, recovery_keys_unwanted, recovery_withdraw
 from .services import CART_TOKEN_KEY, cart_merge
 
 
@@ -18,3 +22,5 @@ def merge_visitor_cart(sender, request, user, **kwargs):
 
 
 user_logged_in.connect(merge_visitor_cart, dispatch_uid="checkout-merge-cart")
+order_status_changed.connect(recovery_withdraw, dispatch_uid="checkout-recovery-withdraw")
+email_send_check(KIND, recovery_keys_unwanted)

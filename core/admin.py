@@ -3,7 +3,7 @@ from collections.abc import Callable, Iterable
 from django.contrib import admin, messages
 from waffle.admin import FlagAdmin
 
-from .models import AuditEntry, Flag, OutgoingEmail
+from .models import AuditEntry, ChatAttempt, ChatMessage, Flag, OutgoingEmail
 from .money import Money
 
 
@@ -127,4 +127,33 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
         "sent_at",
         "created_at",
         "body_text",
+    ]
+
+
+class ChatAttemptInline(ReadOnlyInline):
+    """The delivery log: every try at posting the message, with the receiver's answer."""
+
+    model = ChatAttempt
+    fields = ["number", "started_at", "duration_ms", "http_status", "error"]
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(ReadOnlyAdmin):
+    """Messages for the operators' chat as they were queued, and every try at posting them."""
+
+    list_display = ["created_at", "kind", "key", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["key"]
+    date_hierarchy = "created_at"
+    inlines = [ChatAttemptInline]
+    fields = [
+        "key",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "created_at",
+        "payload",
     ]

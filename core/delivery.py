@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
@@ -90,3 +91,21 @@ def delivery_attempt(row: Model, *, deliver: Callable[[], None], retry: RetryPol
         return False
     delivery_record(row, status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="")
     return True
+
+
+def delivery_withhold(model: type[Model], *, key: str, reason: str, **fields) -> None:
+    """Make sure `key` is never sent (demo data, whose client is not a person): a CANCELLED
+    row takes the key, so nobody can queue it later; one queued already is cancelled."""
+    try:
+        with transaction.atomic():
+            model._default_manager.create(
+                key=key,
+                status=DeliveryStatus.CANCELLED,
+                last_error=reason,
+                next_attempt_at=timezone.now(),
+                **fields,
+            )
+    except IntegrityError:
+        model._default_manager.filter(key=key, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.CANCELLED, last_error=reason
+        )

@@ -136,3 +136,30 @@ class OutgoingEmail(Delivery):
 
     class Meta(Delivery.Meta):
         verbose_name = "outgoing e-mail"
+
+
+class ChatMessage(Delivery):
+    """A message for the operators' chat (a Slack-compatible incoming webhook); the chat queue
+    posts it. `payload` is what is posted: Slack's {"text": …, "blocks": [...]}."""
+
+    payload = models.JSONField()
+
+    class Meta(Delivery.Meta):
+        verbose_name = "chat message"
+
+
+class ChatAttempt(models.Model):
+    """One try at posting a chat message: the delivery log staff read when a message is late."""
+
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self):
+        return f"{self.message.key} try {self.number}"

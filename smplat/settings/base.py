@@ -327,3 +327,17 @@ DASHBOARD_PROGRESS_REFRESH_SECONDS = env.int("DASHBOARD_PROGRESS_REFRESH_SECONDS
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)
 PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Recovery e-mails and operators' chat (docs/operations.md, "Recovery e-mails and chat
+# notifications"). A customer whose last payment page expired or was abandoned this long ago,
+# unpaid, gets one e-mail with a way back to payment; 0 sends none.
+CHECKOUT_RECOVERY_DELAY_MINUTES = env.int("CHECKOUT_RECOVERY_DELAY_MINUTES", default=60)
+# A Slack-compatible incoming webhook; empty: no chat message is queued.
+OPS_CHAT_WEBHOOK_URL = env("OPS_CHAT_WEBHOOK_URL", default="")
+OPS_CHAT_TIMEOUT = env.float("OPS_CHAT_TIMEOUT", default=5.0)  # seconds per try
+# An abandoned or expired checkout of at least this much (minor units of the order's
+# currency) is posted to the chat.
+OPS_CHAT_ABANDONED_MIN_AMOUNT = env.int("OPS_CHAT_ABANDONED_MIN_AMOUNT", default=50_000)
+# This many Stripe events failing within the window is posted (once per window).
+OPS_CHAT_WEBHOOK_FAILURES = env.int("OPS_CHAT_WEBHOOK_FAILURES", default=5)
+OPS_CHAT_WEBHOOK_WINDOW_MINUTES = env.int("OPS_CHAT_WEBHOOK_WINDOW_MINUTES", default=15)

@@ -3,7 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import METRICS_PUBLIC, METRICS_TOKEN, PAYMENT_GATEWAY, STRIPE_SECRET_KEY, env
+from .base import (
+    METRICS_PUBLIC,
+    METRICS_TOKEN,
+    OPS_CHAT_WEBHOOK_URL,
+    PAYMENT_GATEWAY,
+    STRIPE_SECRET_KEY,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -63,3 +70,7 @@ elif PAYMENT_GATEWAY != "stripe":
         "PAYMENT_GATEWAY=local in production needs DEMO_SIMULATED_PAYMENTS_NO_MONEY_MOVES=true "
         "(and no STRIPE_SECRET_KEY)."
     )
+
+# Chat messages carry customers' e-mail addresses: over HTTPS only, when chat is on at all.
+if OPS_CHAT_WEBHOOK_URL and not OPS_CHAT_WEBHOOK_URL.startswith("https://"):
+    raise ImproperlyConfigured("OPS_CHAT_WEBHOOK_URL must be an https:// address (or empty).")

@@ -15,7 +15,7 @@ from backoffice.queues import QUEUES, Queue, run_queues
 from billing.models import Refund
 from catalog.models import SearchEvent
 from checkout.models import WebhookEvent
-from core.models import OutgoingEmail
+from core.models import ChatMessage, OutgoingEmail
 from fulfillment.models import ProcessorCounter
 from orders.models import OrderNotification
 from tests.billing.factories import invoice_for, order_for, session_for, task_for
@@ -39,6 +39,7 @@ FAMILIES = {
     "smplat_processor_loop_errors": "counter",
     "smplat_email_outbox": "gauge",
     "smplat_email_outbox_oldest_due_age_seconds": "gauge",
+    "smplat_chat_messages": "gauge",
     "smplat_catalog_searches": "counter",
     "smplat_catalog_zero_result_searches": "counter",
 }
@@ -120,6 +121,10 @@ def shop_day():
         body_text="…",
         next_attempt_at=now - timedelta(seconds=70),
     )
+    for key, status in (("chat:1", "sent"), ("chat:2", "failed"), ("chat:3", "sent")):
+        ChatMessage.objects.create(
+            key=key, kind="webhook_failures", payload={}, status=status, next_attempt_at=now
+        )
     ProcessorCounter.objects.create(name="loop_errors", value=3)
     SearchEvent.objects.bulk_create(
         [
@@ -193,6 +198,10 @@ def test_the_numbers_are_the_databases(client):
     # The digest waits longer than the order e-mail: the oldest of both tables counts.
     assert 70 <= value(found, "smplat_email_outbox_oldest_due_age_seconds") < 130
 
+    assert value(found, "smplat_chat_messages", status="sent") == 2
+    assert value(found, "smplat_chat_messages", status="failed") == 1
+    assert value(found, "smplat_chat_messages", status="pending") == 0
+
     assert value(found, "smplat_catalog_searches_total") == 3
     assert value(found, "smplat_catalog_zero_result_searches_total") == 1
 
@@ -233,7 +242,7 @@ def test_a_scrape_costs_the_same_queries_whatever_the_data(client, django_assert
     with CaptureQueriesContext(connection) as busy:
         scrape(client)
     assert len(busy) == len(empty)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         scrape(client)
 
 

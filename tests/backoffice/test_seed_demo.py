@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceLine, Refund, Subscription
 from catalog.models import SearchEvent
+from checkout.alerts import abandoned_checkouts_notify
 from checkout.models import CheckoutSession
+from checkout.recovery import recovery_emails_queue
+from checkout.services import sessions_sweep
+from core.models import OutgoingEmail
+from core.outbox import emails_send_due
 from fulfillment.models import AnalyticsSnapshot, FulfillmentTask, TaskEvent
 from fulfillment.processor import process_due
 from orders.models import Order, OrderNotification, OrderStatus, OrderStatusChange
@@ -172,6 +177,19 @@ def test_seed_demo_sends_no_e_mail(seeded):
         pass
     assert mail.outbox == []
     assert set(OrderNotification.objects.values_list("status", flat=True)) == {"demo"}
+
+
+def test_demo_orders_left_unpaid_get_no_recovery_email_nor_chat_message(seeded, settings):
+    settings.OPS_CHAT_WEBHOOK_URL = "http://127.0.0.1:9/never-called"
+    settings.OPS_CHAT_ABANDONED_MIN_AMOUNT = 0
+    later = timezone.now() + timedelta(hours=3)  # every demo payment page has lapsed by then
+    sessions_sweep(now=later)
+    assert recovery_emails_queue(now=later) == 0
+    assert abandoned_checkouts_notify() == 0
+    while emails_send_due():
+        pass
+    assert mail.outbox == []
+    assert not OutgoingEmail.objects.exclude(status="cancelled").exists()
 
 
 def test_seeded_orders_stay_in_their_state_while_the_workers_run(seeded):

@@ -35,6 +35,7 @@ KNOWN_METRICS = {
     "smplat_processor_loop_errors_total",
     "smplat_email_outbox",
     "smplat_email_outbox_oldest_due_age_seconds",
+    "smplat_chat_messages",
     "smplat_catalog_searches_total",
     "smplat_catalog_zero_result_searches_total",
 }

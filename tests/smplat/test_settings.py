@@ -148,3 +148,24 @@ def test_production_serves_open_metrics_only_when_declared_internal():
     done = check_deploy(**env, **STRIPE_KEY, METRICS_PUBLIC="true")
     assert done.returncode == 0, done.stderr
     assert setting("METRICS_TOKEN", **env, **STRIPE_KEY, METRICS_PUBLIC="true") == ""
+
+
+# The operators' chat webhook is optional, and HTTPS when set ---------------------------------
+
+
+def test_production_refuses_a_chat_webhook_that_is_not_https():
+    done = check_deploy(
+        **PRODUCTION, **STRIPE_KEY, OPS_CHAT_WEBHOOK_URL="http://chat.example.com/h"
+    )
+    assert done.returncode != 0
+    assert "OPS_CHAT_WEBHOOK_URL must be an https:// address" in done.stderr
+
+
+def test_production_starts_without_a_chat_webhook_or_with_an_https_one():
+    assert check_deploy(**PRODUCTION, **STRIPE_KEY).returncode == 0
+    url = "https://hooks.slack.com/services/T0/B0/x"
+    done = check_deploy(**PRODUCTION, **STRIPE_KEY, OPS_CHAT_WEBHOOK_URL=url)
+    assert done.returncode == 0, done.stderr
+    assert (
+        setting("OPS_CHAT_WEBHOOK_URL", **PRODUCTION, **STRIPE_KEY, OPS_CHAT_WEBHOOK_URL=url) == url
+    )
