@@ -71,6 +71,10 @@ def readonly_fields_of(model) -> list:
 admin.site.register(Flag, FlagAdmin)
 
 
+# What every queued delivery (`core.Delivery`) shows about its fate.
+DELIVERY_FIELDS = ["status", "attempts", "next_attempt_at", "last_error", "sent_at", "created_at"]
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A record the services write: staff read it, nobody adds, edits or deletes it by hand."""
 
@@ -115,19 +119,7 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["to", "subject", "key"]
     date_hierarchy = "created_at"
-    fields = [
-        "key",
-        "kind",
-        "to",
-        "subject",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "sent_at",
-        "created_at",
-        "body_text",
-    ]
+    fields = ["key", "kind", "to", "subject", *DELIVERY_FIELDS, "body_text"]
 
 
 class ChatAttemptInline(ReadOnlyInline):
@@ -146,14 +138,4 @@ class ChatMessageAdmin(ReadOnlyAdmin):
     search_fields = ["key"]
     date_hierarchy = "created_at"
     inlines = [ChatAttemptInline]
-    fields = [
-        "key",
-        "kind",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "sent_at",
-        "created_at",
-        "payload",
-    ]
+    fields = ["key", "kind", *DELIVERY_FIELDS, "payload"]
