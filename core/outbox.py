@@ -7,6 +7,7 @@ or a second machine at the same moment, leaves one row.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.mail import EmailMultiAlternatives
@@ -52,6 +53,11 @@ def email_queue(
         return None
     queue_wake("emails")
     return email
+
+
+def emails_queued(*, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` were queued before (by anyone): one query."""
+    return set(OutgoingEmail.objects.filter(key__in=list(keys)).values_list("key", flat=True))
 
 
 def email_cancel(*, key: str) -> bool:
