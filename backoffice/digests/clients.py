@@ -29,7 +29,7 @@ from orders.selectors import (
     notification_recipients,
 )
 
-from .run import DigestRun, Progress, digest_deliver, site_url
+from .run import Digest, DigestRun, Progress, digest_render, digests_queue, site_url
 
 KIND = "weekly_digest"
 TEMPLATE = "emails/weekly_digest"
@@ -77,7 +77,7 @@ def digests_send(
 ) -> DigestRun:
     """Queue `week`'s digest for every client who wants it and has something to read, in
     account order, `batch_size` clients at a time. Each batch reads at most ten queries
-    whatever its clients' numbers of orders; each queued digest is one short transaction."""
+    whatever its clients' numbers of orders, and queues its digests in one short transaction."""
     run = DigestRun(kind=KIND, week=week, dry_run=dry_run, total=clients_count())
     run.batches = ceil(run.total / batch_size)
     offers = _offers()
@@ -122,6 +122,7 @@ def _send_batch(run: DigestRun, clients: list, offers: Offers | None) -> None:
         orders=[order for listed in shown.values() for order in listed], for_client=True
     )
     invoices = clients_invoices_issued(user_ids=ids, since=week.since, until=week.until)
+    digests: list[Digest] = []
     for client in clients:
         digest = ClientDigest(
             orders=[_order_row(order, progress[order.pk]) for order in shown[client.pk]],
@@ -133,25 +134,28 @@ def _send_batch(run: DigestRun, clients: list, offers: Offers | None) -> None:
             run.empty += 1
             continue
         with_offers = offers if client.pk in marketing else None
-        digest_deliver(
-            run,
-            key=digest_key(client.pk, week),
-            to=client.email,
-            subject=f"Your week at SMPLAT: {week.label()}",
-            template=TEMPLATE,
-            context={
-                "name": client.first_name or client.get_username(),
-                "week": week,
-                "week_label": week.label(),
-                "digest": digest,
-                "offers": with_offers,
-                "catalog_url": site_url("catalog:catalog-list"),
-                "dashboard_url": site_url("dashboard:overview"),
-                "preferences_url": site_url("dashboard:preferences"),
-            },
-            summary=f"{len(digest.orders) + digest.more_orders} orders, "
-            f"{len(digest.invoices)} invoices, {'with' if with_offers else 'no'} offers",
+        digests.append(
+            digest_render(
+                key=digest_key(client.pk, week),
+                kind=KIND,
+                to=client.email,
+                subject=f"Your week at SMPLAT: {week.label()}",
+                template=TEMPLATE,
+                context={
+                    "name": client.first_name or client.get_username(),
+                    "week": week,
+                    "week_label": week.label(),
+                    "digest": digest,
+                    "offers": with_offers,
+                    "catalog_url": site_url("catalog:catalog-list"),
+                    "dashboard_url": site_url("dashboard:overview"),
+                    "preferences_url": site_url("dashboard:preferences"),
+                },
+                summary=f"{len(digest.orders) + digest.more_orders} orders, "
+                f"{len(digest.invoices)} invoices, {'with' if with_offers else 'no'} offers",
+            )
         )
+    digests_queue(run, digests)
 
 
 def _order_row(order: Order, progress: dict) -> dict:

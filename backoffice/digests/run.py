@@ -10,7 +10,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from core.outbox import email_queue
+from core.outbox import EmailToQueue, emails_queue_many
 from core.weeks import IsoWeek
 
 
@@ -52,22 +52,30 @@ def site_url(name: str, **kwargs) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, kwargs=kwargs or None)
 
 
-def digest_deliver(
-    run: DigestRun, *, key: str, to: str, subject: str, template: str, context: dict, summary: str
-) -> None:
-    """Render `template` (.txt and .html) and queue it under `key` in its own transaction, or
-    in a dry run note who would get it."""
+@dataclass(frozen=True)
+class Digest:
+    email: EmailToQueue
+    summary: str  # what it holds, for a dry run's list
+
+
+def digest_render(
+    *, key: str, kind: str, to: str, subject: str, template: str, context: dict, summary: str
+) -> Digest:
+    """The e-mail from `template`.txt and `template`.html."""
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
+    return Digest(EmailToQueue(key, kind, to, subject, text, html), summary)
+
+
+def digests_queue(run: DigestRun, digests: list[Digest]) -> None:
+    """Queue a batch of rendered digests in one short transaction (or, in a dry run, note who
+    would get them). Each outbox row is the claim on its (recipient, week): a key another run
+    queued, committed or about to be, is left out and counted as already sent."""
     if run.dry_run:
-        run.planned.append(f"{to}: {subject} ({summary})")
-        run.queued += 1
+        run.planned += [f"{d.email.to}: {d.email.subject} ({d.summary})" for d in digests]
+        run.queued += len(digests)
         return
-    # The outbox row is the claim on (recipient, week): another run's row for the same key,
-    # committed or about to be, makes this None.
     with transaction.atomic(durable=True):
-        email = email_queue(key=key, kind=run.kind, to=to, subject=subject, text=text, html=html)
-    if email is None:
-        run.already_sent += 1
-    else:
-        run.queued += 1
+        queued = emails_queue_many(emails=[digest.email for digest in digests])
+    run.queued += len(queued)
+    run.already_sent += len(digests) - len(queued)

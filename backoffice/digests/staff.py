@@ -12,7 +12,7 @@ from checkout.selectors import session_counts
 from core.weeks import IsoWeek
 from orders.selectors import BundleSales, bundle_sales
 
-from .run import DigestRun, Progress, digest_deliver, site_url
+from .run import DigestRun, Progress, digest_render, digests_queue, site_url
 
 KIND = "staff_digest"
 TEMPLATE = "emails/staff_digest"
@@ -53,12 +53,11 @@ def staff_digests_send(
     if not staff:
         return run
     review = staff_review(week=week)
-    run.batch = 1
-    for member in staff:
-        run.seen += 1
-        digest_deliver(
-            run,
+    run.batch, run.seen = 1, len(staff)
+    digests = [
+        digest_render(
             key=f"{KIND}:{member.pk}:{week}",
+            kind=KIND,
             to=member.email,
             subject=f"Merchandising review: {week.label()}",
             template=TEMPLATE,
@@ -72,6 +71,9 @@ def staff_digests_send(
             summary=f"{len(review.trending)} trending, {len(review.zero_results)} zero-result "
             f"searches, {len(review.bundles)} bundles sold",
         )
+        for member in staff
+    ]
+    digests_queue(run, digests)
     if progress:
         progress(run)
     return run

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.digests import DigestRun, digests_send, staff_digests_send
 from backoffice.digests.clients import DEFAULT_BATCH_SIZE
+from core.outbox import emails_retry_failed
 from core.weeks import IsoWeek
 
 
@@ -18,6 +19,11 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="write nothing; list who would get what"
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+        parser.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="first give the week's e-mails that failed after every attempt a fresh start",
+        )
         only = parser.add_mutually_exclusive_group()
         only.add_argument("--clients-only", action="store_true", help="no staff review")
         only.add_argument("--staff-only", action="store_true", help="no client digests")
@@ -26,6 +32,10 @@ class Command(BaseCommand):
         week = self._week(week)
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if options["retry_failed"] and not dry_run:
+            for kind in self._kinds(options):
+                retried = emails_retry_failed(kind=kind, key_suffix=f":{week}")
+                self.stdout.write(f"{week}: {retried} failed {kind} e-mails queued again")
         runs: list[DigestRun] = []
         if not options["staff_only"]:
             runs.append(
@@ -41,6 +51,13 @@ class Command(BaseCommand):
         for run in runs:
             prefix = "dry run, " if dry_run else ""
             self.stdout.write(f"{week}: {prefix}{run.summary()}")
+
+    def _kinds(self, options) -> list[str]:
+        wanted = {
+            "weekly_digest": not options["staff_only"],
+            "staff_digest": not options["clients_only"],
+        }
+        return [kind for kind, on in wanted.items() if on]
 
     def _week(self, text: str | None) -> IsoWeek:
         if text is None:
