@@ -474,7 +474,8 @@ def report(runs: list[dict], args) -> None:
     lines = [line for run in runs for line in run["checks"]]
     machine = runs[0]["machine"]
     (RESULTS_DIR / "digest-table.md").write_text(
-        f"Measured {machine['date']} on {machine['nproc']} CPUs, Python {machine['python']}: "
+        f"Measured {machine['date']} on {machine['nproc']} CPUs (load average "
+        f"{machine['loadavg_at_start'][0]} at the start), Python {machine['python']}: "
         f"`digests_send` in one process with production settings, every query captured "
         f"(bench/README.md).\n\n" + text + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
     )

@@ -81,11 +81,16 @@ def digests_send(
     run = DigestRun(kind=KIND, week=week, dry_run=dry_run, total=clients_count())
     run.batches = ceil(run.total / batch_size)
     offers = _offers()
+    links = {
+        "catalog_url": site_url("catalog:catalog-list"),
+        "dashboard_url": site_url("dashboard:overview"),
+        "preferences_url": site_url("dashboard:preferences"),
+    }
     after = 0
     while clients := clients_after(after=after, limit=batch_size):
         after = clients[-1].pk
         run.batch += 1
-        _send_batch(run, clients, offers)
+        _send_batch(run, clients, offers, links)
         if progress:
             progress(run)
     return run
@@ -98,7 +103,7 @@ def _offers() -> Offers | None:
     return Offers(campaigns, bundles) if campaigns or bundles else None
 
 
-def _send_batch(run: DigestRun, clients: list, offers: Offers | None) -> None:
+def _send_batch(run: DigestRun, clients: list, offers: Offers | None, links: dict) -> None:
     week = run.week
     run.seen += len(clients)
     wanted = notification_recipients(
@@ -147,9 +152,7 @@ def _send_batch(run: DigestRun, clients: list, offers: Offers | None) -> None:
                     "week_label": week.label(),
                     "digest": digest,
                     "offers": with_offers,
-                    "catalog_url": site_url("catalog:catalog-list"),
-                    "dashboard_url": site_url("dashboard:overview"),
-                    "preferences_url": site_url("dashboard:preferences"),
+                    **links,
                 },
                 summary=f"{len(digest.orders) + digest.more_orders} orders, "
                 f"{len(digest.invoices)} invoices, {'with' if with_offers else 'no'} offers",
