@@ -9,6 +9,7 @@ week and no invoice was issued: nothing happened and nothing is happening.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from math import ceil
 
@@ -74,10 +75,16 @@ def digests_send(
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    after: int = 0,
+    seconds: float | None = None,
 ) -> DigestRun:
     """Queue `week`'s digest for every client who wants it and has something to read, in
     account order, `batch_size` clients at a time. Each batch reads at most ten queries
-    whatever its clients' numbers of orders, and queues its digests in one short transaction."""
+    whatever its clients' numbers of orders, and queues its digests in one short transaction.
+
+    `after` starts after that account id; with `seconds`, no batch starts once they are up
+    and `run.resume_after` says where to go on (None: every client was looked at)."""
+    started = time.monotonic()
     run = DigestRun(kind=KIND, week=week, dry_run=dry_run, total=clients_count())
     run.batches = ceil(run.total / batch_size)
     offers = _offers()
@@ -86,13 +93,15 @@ def digests_send(
         "dashboard_url": site_url("dashboard:overview"),
         "preferences_url": site_url("dashboard:preferences"),
     }
-    after = 0
     while clients := clients_after(after=after, limit=batch_size):
         after = clients[-1].pk
         run.batch += 1
         _send_batch(run, clients, offers, links)
         if progress:
             progress(run)
+        if seconds is not None and time.monotonic() - started >= seconds:
+            run.resume_after = after
+            break
     return run
 
 

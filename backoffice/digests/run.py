@@ -32,6 +32,7 @@ class DigestRun:
     no_address: int = 0
     already_sent: int = 0
     planned: list[str] = field(default_factory=list)
+    resume_after: int | None = None  # a run that stopped for time: the last account id done
 
     def summary(self) -> str:
         queued = "to queue" if self.dry_run else "queued"

@@ -327,3 +327,7 @@ DASHBOARD_PROGRESS_REFRESH_SECONDS = env.int("DASHBOARD_PROGRESS_REFRESH_SECONDS
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)
 PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# The weekly digest task stops starting batches after this long and queues its continuation,
+# so each run ends well within django-q2's 60 s task timeout.
+DIGEST_TASK_SECONDS = env.float("DIGEST_TASK_SECONDS", default=40.0)

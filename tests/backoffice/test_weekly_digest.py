@@ -267,3 +267,17 @@ def test_retry_failed_gives_the_weeks_failed_digests_another_go(fake_smtp):
     assert OutgoingEmail.objects.filter(status="failed").count() == 2  # the earlier week's
     emails_send_due()
     assert [m.recipients for m in fake_smtp.accepted] == [("ada@example.com",)]
+
+
+def test_the_weekly_task_stops_in_time_and_goes_on_from_the_next_client(settings):
+    """A run that used up DIGEST_TASK_SECONDS queues its continuation (run at once here:
+    tests run django-q2 tasks synchronously), which starts after the last client it did."""
+    settings.DIGEST_TASK_SECONDS = 0  # stop after every batch
+    clients = bulk_clients("c", 3, WEEK)
+    operator = user("operator", is_staff=True)
+    task = import_string("backoffice.tasks.send_weekly_digests")
+    assert task(batch_size=2) == {"weekly_digest": 2}  # its first batch; the rest follows
+    assert {e.to for e in OutgoingEmail.objects.filter(kind="weekly_digest")} == {
+        c.email for c in clients
+    }
+    assert OutgoingEmail.objects.get(kind="staff_digest").to == operator.email
