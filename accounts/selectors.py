@@ -45,3 +45,14 @@ def same_email(first: str, second: str) -> bool:
 
 def _fold(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").casefold()
+
+
+def staff_list_with_email() -> list[AbstractBaseUser]:
+    """Active staff accounts that have an e-mail address, in account order."""
+    User = get_user_model()
+    field = User.get_email_field_name()
+    return list(
+        User._default_manager.filter(is_active=True, is_staff=True)
+        .exclude(**{field: ""})
+        .order_by("pk")
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -62,6 +63,23 @@ def invoice_list(*, user, filters: InvoiceFilters = InvoiceFilters()) -> QuerySe
     if filters.issued_to:
         invoices = invoices.filter(issued_at__date__lte=filters.issued_to)
     return invoices.order_by("-issued_at", "-id")
+
+
+def clients_invoices_issued(
+    *, user_ids: Iterable[int], since: datetime, until: datetime
+) -> dict[int, list[Invoice]]:
+    """Each client's invoices issued between `since` and `until`, oldest first, with their
+    order: one query."""
+    invoices: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in (
+        Invoice.objects.filter(
+            order__user_id__in=list(user_ids), issued_at__gte=since, issued_at__lt=until
+        )
+        .select_related("order")
+        .order_by("issued_at", "id")
+    ):
+        invoices[invoice.order.user_id].append(invoice)
+    return invoices
 
 
 def invoice_page(*, user, filters: InvoiceFilters, page: int) -> Page:

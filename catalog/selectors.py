@@ -495,9 +495,12 @@ def preset_list_for_user(*, user, product: Product) -> list[ConfigurationPreset]
     return list(ConfigurationPreset.objects.filter(user=user, product=product)[:50])
 
 
-def _searches_since(since: datetime | None, days: int):
+def _searches_since(since: datetime | None, days: int, until: datetime | None = None):
     since = since or timezone.now() - timedelta(days=days)
-    return SearchEvent.objects.filter(created_at__gte=since).order_by()
+    searches = SearchEvent.objects.filter(created_at__gte=since)
+    if until is not None:
+        searches = searches.filter(created_at__lt=until)
+    return searches.order_by()
 
 
 def _search_counts(qs, *, limit: int, zero_results: bool):
@@ -509,18 +512,28 @@ def _search_counts(qs, *, limit: int, zero_results: bool):
     return list(rows.order_by("-searches", "query")[:limit])
 
 
-def search_trending(*, days: int = 7, since: datetime | None = None, limit: int = 10) -> list[dict]:
-    """Most frequent searches that found something, over the last `days` or since `since`:
-    [{'query': …, 'searches': n}]."""
-    return _search_counts(_searches_since(since, days), limit=limit, zero_results=False)
+def search_trending(
+    *,
+    days: int = 7,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 10,
+) -> list[dict]:
+    """Most frequent searches that found something, over the last `days` or since `since`
+    (and before `until`): [{'query': …, 'searches': n}]."""
+    return _search_counts(_searches_since(since, days, until), limit=limit, zero_results=False)
 
 
 def search_zero_results(
-    *, days: int = 7, since: datetime | None = None, limit: int = 20
+    *,
+    days: int = 7,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 20,
 ) -> list[dict]:
     """Most frequent searches that found nothing as typed, for merchandising:
     [{'query': …, 'searches': n, 'suggested': the correction shown, or ''}]."""
-    return _search_counts(_searches_since(since, days), limit=limit, zero_results=True)
+    return _search_counts(_searches_since(since, days, until), limit=limit, zero_results=True)
 
 
 def search_insights(*, since: datetime, limit: int) -> dict:

@@ -241,12 +241,16 @@ def sessions_awaiting_payment(*, limit: int = 20) -> list[CheckoutSession]:
     )
 
 
-def session_counts(*, user=None, **extra) -> dict:
-    """Hosted sessions by outcome: every client's, or one client's (`user`). `extra` adds
-    aggregates over the same rows."""
+def session_counts(*, user=None, since=None, until=None, **extra) -> dict:
+    """Hosted sessions by outcome: every client's, or one client's (`user`); all of them, or
+    those opened between `since` and `until`. `extra` adds aggregates over the same rows."""
     sessions = CheckoutSession.objects.all()
     if user is not None:
         sessions = sessions.filter(order__user=user)
+    if since is not None:
+        sessions = sessions.filter(created_at__gte=since)
+    if until is not None:
+        sessions = sessions.filter(created_at__lt=until)
     rows = sessions.aggregate(
         created=Count("id"),
         open=Count("id", filter=Q(status="open")),

@@ -9,11 +9,12 @@ away after it was queued is withdrawn even when nobody cancelled it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .backoff import RetryPolicy
@@ -23,6 +24,7 @@ from .wakeups import queue_wake
 
 RETRY = RetryPolicy(base=60, cap=3600, max_attempts=5)
 BATCH = 20
+QUEUE_MANY_CHUNK = 500  # rows per INSERT: 11 parameters each, far below SQLite's limit
 # What an outbox e-mail can be (a bounded label of smplat_email_outbox).
 EMAIL_KINDS = ("checkout_recovery", "weekly_digest", "staff_digest")
 # kind → given the keys of claimed e-mails of that kind, those that no longer apply. Registered
@@ -58,6 +60,70 @@ def email_queue(
         return None
     queue_wake("emails")
     return email
+
+
+@dataclass(frozen=True)
+class EmailToQueue:
+    key: str
+    kind: str
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+
+
+def emails_queue_many(*, emails: Sequence[EmailToQueue]) -> set[str]:
+    """Queue many e-mails at once, one INSERT per `QUEUE_MANY_CHUNK`; returns the keys queued
+    now, the others having been queued before (by anyone). Like `email_queue` it runs in the
+    caller's transaction; on PostgreSQL an insert of a key that another transaction is
+    queueing waits for it and then leaves that key out (`ON CONFLICT DO NOTHING`)."""
+    for email in emails:
+        if email.kind not in EMAIL_KINDS:
+            raise ValueError(f"unknown e-mail kind {email.kind!r}")
+    fields = OutgoingEmail._meta
+    names = ("key", "kind", "to", "subject", "body_text", "body_html", "status", "attempts")
+    names += ("next_attempt_at", "last_error", "created_at")
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(fields.get_field(name).column) for name in names)
+    row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    queued: set[str] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(emails), QUEUE_MANY_CHUNK):
+            chunk = emails[start : start + QUEUE_MANY_CHUNK]
+            cursor.execute(
+                f"INSERT INTO {quote(fields.db_table)} ({columns}) VALUES "
+                + ", ".join([row] * len(chunk))
+                + f" ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('key')}",
+                [
+                    value
+                    for e in chunk
+                    for value in (e.key, e.kind, e.to, e.subject, e.text, e.html)
+                    + (DeliveryStatus.PENDING.value, 0, now, "", now)
+                ],
+            )
+            queued.update(key for (key,) in cursor.fetchall())
+    if queued:
+        queue_wake("emails")
+    return queued
+
+
+def emails_queued(*, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` were queued before (by anyone): one query."""
+    return set(OutgoingEmail.objects.filter(key__in=list(keys)).values_list("key", flat=True))
+
+
+def emails_retry_failed(*, kind: str, key_suffix: str) -> int:
+    """Give the `kind` e-mails whose key ends with `key_suffix` and that failed after their
+    last attempt a fresh set of attempts, due now (the mail server is fixed); how many."""
+    updated = OutgoingEmail.objects.filter(
+        kind=kind, status=DeliveryStatus.FAILED, key__endswith=key_suffix
+    ).update(
+        status=DeliveryStatus.PENDING, attempts=0, last_error="", next_attempt_at=timezone.now()
+    )
+    if updated:
+        queue_wake("emails")
+    return updated
 
 
 def email_cancel(*, key: str) -> bool:

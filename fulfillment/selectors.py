@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -30,7 +31,21 @@ def order_progress(*, order: Order, for_client: bool = False) -> dict:
     """What operators see of an order's fulfillment, or with `for_client` what its client
     sees: no error texts (they may quote a provider), a failed step or an order on hold reads
     "Delayed — we are on it". One query."""
-    tasks = list(order.tasks.order_by("position", "pk"))
+    return _progress(order, list(order.tasks.order_by("position", "pk")), for_client=for_client)
+
+
+def orders_progress(*, orders: Iterable[Order], for_client: bool = False) -> dict[int, dict]:
+    """`order_progress` of many orders, by order id: one query, whatever their number."""
+    orders = list(orders)
+    tasks: dict[int, list[FulfillmentTask]] = defaultdict(list)
+    for task in FulfillmentTask.objects.filter(order__in=orders).order_by(
+        "order_id", "position", "pk"
+    ):
+        tasks[task.order_id].append(task)
+    return {order.pk: _progress(order, tasks[order.pk], for_client=for_client) for order in orders}
+
+
+def _progress(order: Order, tasks: list[FulfillmentTask], *, for_client: bool) -> dict:
     held = for_client and order.status == OrderStatus.ON_HOLD
     done = sum(_step_done(t) for t in tasks)
     deliveries = [t for t in tasks if t.quantity is not None and t.kind == "delivery"]
@@ -331,52 +346,73 @@ class WeekFigures:
 def client_week_figures(*, user, week_ending: date) -> WeekFigures:
     """The seven days up to and including `week_ending` (local dates) for one client. Three
     queries, whatever the number of orders."""
+    return clients_week_figures(user_ids=[user.pk], week_ending=week_ending)[user.pk]
+
+
+def clients_week_figures(*, user_ids: Iterable[int], week_ending: date) -> dict[int, WeekFigures]:
+    """`client_week_figures` for many clients at once (every one of `user_ids` gets an entry):
+    three queries, whatever the number of clients and orders."""
+    ids = list(user_ids)
     starts_on = week_ending - timedelta(days=6)
     zone = timezone.get_current_timezone()
     since = datetime.combine(starts_on, time.min, tzinfo=zone)
     until = datetime.combine(week_ending + timedelta(days=1), time.min, tzinfo=zone)
+    moved: dict[int, set] = defaultdict(set)
+    completed: dict[int, set] = defaultdict(set)
     changes = OrderStatusChange.objects.filter(
-        order__user=user, created_at__gte=since, created_at__lt=until
-    ).values_list("order_id", "to_status")
-    moved, completed = set(), set()
-    for order_id, to_status in changes:
-        moved.add(order_id)
+        order__user_id__in=ids, created_at__gte=since, created_at__lt=until
+    ).values_list("order__user_id", "order_id", "to_status")
+    for user_id, order_id, to_status in changes:
+        moved[user_id].add(order_id)
         if to_status == OrderStatus.COMPLETED:
-            completed.add(order_id)
-    steps = FulfillmentTask.objects.filter(
-        order__user=user,
-        status=TaskStatus.SUCCEEDED,
-        finished_at__gte=since,
-        finished_at__lt=until,
-    ).aggregate(steps=Count("pk"), units=Sum("delivered", filter=Q(kind=StepKind.DELIVERY)))
+            completed[user_id].add(order_id)
+    steps = {
+        row["order__user_id"]: row
+        for row in FulfillmentTask.objects.filter(
+            order__user_id__in=ids,
+            status=TaskStatus.SUCCEEDED,
+            finished_at__gte=since,
+            finished_at__lt=until,
+        )
+        .values("order__user_id")
+        .annotate(steps=Count("pk"), units=Sum("delivered", filter=Q(kind=StepKind.DELIVERY)))
+        .order_by()
+    }
     # Each account's followers at the end of the week against the last figure before it
     # (up to a week earlier), or its first figure of the week.
     snapshots = (
         AnalyticsSnapshot.objects.filter(
-            order__user=user,
+            order__user_id__in=ids,
             captured_on__gte=starts_on - timedelta(days=7),
             captured_on__lte=week_ending,
         )
-        .order_by("account", "captured_on")
-        .values_list("account", "captured_on", "followers")
+        .order_by("order__user_id", "account", "captured_on")
+        .values_list("order__user_id", "account", "captured_on", "followers")
     )
-    before: dict[str, int] = {}
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    for account, on, followers in snapshots:
+    before: dict[tuple[int, str], int] = {}
+    first: dict[tuple[int, str], int] = {}
+    last: dict[tuple[int, str], int] = {}
+    for user_id, account, on, followers in snapshots:
+        key = (user_id, account)
         if on < starts_on:
-            before[account] = followers
+            before[key] = followers
         else:
-            first.setdefault(account, followers)
-            last[account] = followers
-    accounts = {account: last[account] - before.get(account, first[account]) for account in last}
-    return WeekFigures(
-        starts_on=starts_on,
-        ends_on=week_ending,
-        orders_moved=len(moved),
-        orders_completed=len(completed),
-        steps_finished=steps["steps"],
-        units_delivered=steps["units"] or 0,
-        follower_change=sum(accounts.values()),
-        accounts=accounts,
-    )
+            first.setdefault(key, followers)
+            last[key] = followers
+    accounts: dict[int, dict[str, int]] = defaultdict(dict)
+    for (user_id, account), followers in last.items():
+        key = (user_id, account)
+        accounts[user_id][account] = followers - before.get(key, first[key])
+    return {
+        user_id: WeekFigures(
+            starts_on=starts_on,
+            ends_on=week_ending,
+            orders_moved=len(moved[user_id]),
+            orders_completed=len(completed[user_id]),
+            steps_finished=steps.get(user_id, {}).get("steps", 0),
+            units_delivered=steps.get(user_id, {}).get("units") or 0,
+            follower_change=sum(accounts[user_id].values()),
+            accounts=dict(sorted(accounts[user_id].items())),
+        )
+        for user_id in ids
+    }

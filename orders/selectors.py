@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import BooleanField, Case, Q, Subquery, Value, When
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Subquery, Value, When
 
 from .models import (
     NotificationPreference,
@@ -15,6 +17,7 @@ from .models import (
     OrderLine,
     OrderSelection,
     OrderStatus,
+    OrderStatusChange,
 )
 
 # Paid orders whose delivery is not over: two of them on one account mix up its counts.
@@ -126,3 +129,69 @@ def order_overlaps(*, user) -> list[Overlap]:
         for key, orders in sorted(numbers.items(), key=lambda item: shown[item[0]].casefold())
         if len(orders) > 1
     ]
+
+
+def _clients():
+    """Active accounts with at least one order."""
+    orders = Order.objects.filter(user=OuterRef("pk"))
+    return get_user_model()._default_manager.filter(Exists(orders), is_active=True)
+
+
+def clients_count() -> int:
+    return _clients().count()
+
+
+def clients_after(*, after: int, limit: int) -> list:
+    """The next `limit` clients (active accounts with an order) after account id `after`, in
+    id order: one query, as fast for the last page as the first."""
+    return list(_clients().filter(pk__gt=after).order_by("pk")[:limit])
+
+
+def clients_week_orders(
+    *, user_ids: Iterable[int], since: datetime, until: datetime
+) -> dict[int, list[Order]]:
+    """Each client's orders that a weekly report covers: those under way now and those whose
+    status changed between `since` and `until`, newest first. One query."""
+    moved = OrderStatusChange.objects.filter(created_at__gte=since, created_at__lt=until)
+    rows = (
+        Order.objects.filter(user_id__in=list(user_ids))
+        .filter(Q(status__in=ACTIVE_STATUSES) | Q(pk__in=moved.values("order_id")))
+        .order_by("user_id", "-created_at", "-pk")
+    )
+    orders: dict[int, list[Order]] = defaultdict(list)
+    for order in rows:
+        orders[order.user_id].append(order)
+    return orders
+
+
+@dataclass(frozen=True)
+class BundleSales:
+    headline: str
+    orders: int  # paid orders with the bundle complete on at least one line set
+    revenue_amount: int  # what its lines charged, minor units of `currency`
+    saved_amount: int  # what the bundle took off those lines
+    currency: str
+
+
+def bundle_sales(*, since: datetime, until: datetime) -> list[BundleSales]:
+    """Bundles sold in orders paid between `since` and `until`, by revenue: one query. An
+    order line keeps the bundle that priced it in its snapshot (`breakdown.bundle.name`)."""
+    rows = (
+        OrderLine.objects.filter(order__paid_at__gte=since, order__paid_at__lt=until)
+        .filter(breakdown__bundle__name__gt="")
+        .values_list("breakdown", "currency", "order_id", "total_amount")
+    )
+    sales: dict[tuple[str, str], tuple[set, list]] = {}
+    for breakdown, currency, order_id, total in rows:
+        bundle = breakdown["bundle"]
+        orders, amounts = sales.setdefault((bundle["name"], currency), (set(), [0, 0]))
+        orders.add(order_id)
+        amounts[0] += total
+        amounts[1] += bundle.get("discount", 0)
+    return sorted(
+        (
+            BundleSales(headline, len(orders), revenue, saved, currency)
+            for (headline, currency), (orders, [revenue, saved]) in sales.items()
+        ),
+        key=lambda sale: (-sale.revenue_amount, sale.headline),
+    )

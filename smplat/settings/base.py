@@ -341,3 +341,6 @@ OPS_CHAT_ABANDONED_MIN_AMOUNT = env.int("OPS_CHAT_ABANDONED_MIN_AMOUNT", default
 # This many Stripe events failing within the window is posted (once per window).
 OPS_CHAT_WEBHOOK_FAILURES = env.int("OPS_CHAT_WEBHOOK_FAILURES", default=5)
 OPS_CHAT_WEBHOOK_WINDOW_MINUTES = env.int("OPS_CHAT_WEBHOOK_WINDOW_MINUTES", default=15)
+# The weekly digest task stops starting batches after this long and queues its continuation,
+# so each run ends well within django-q2's 60 s task timeout.
+DIGEST_TASK_SECONDS = env.float("DIGEST_TASK_SECONDS", default=40.0)

@@ -88,6 +88,7 @@ def test_setup_schedules_is_idempotent_and_replaces_the_migrations_rows():
             1,
             -1,
         ),
+        ("Send the weekly digests", "backoffice.tasks.send_weekly_digests", "", "W", None, -1),
         (
             "Sweep expired checkout sessions",
             "checkout.tasks.sweep_checkout_sessions",

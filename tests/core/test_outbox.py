@@ -8,7 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import DeliveryStatus, OutgoingEmail
-from core.outbox import RETRY, email_cancel, email_queue, emails_send_due
+from core.outbox import (
+    RETRY,
+    EmailToQueue,
+    email_cancel,
+    email_queue,
+    emails_queue_many,
+    emails_send_due,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +112,22 @@ def test_a_sender_that_died_mid_send_has_its_email_sent_again_after_the_lease(fa
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         queue(kind="newsletter")
+
+
+def test_many_emails_are_queued_at_once_leaving_out_keys_queued_before(fake_smtp):
+    queue(key="digest:1:2026-W48")
+    emails = [
+        EmailToQueue(f"digest:{n}:2026-W48", "weekly_digest", f"c{n}@example.com", "Week", "t")
+        for n in range(1, 4)
+    ]
+    with transaction.atomic():
+        assert emails_queue_many(emails=emails) == {"digest:2:2026-W48", "digest:3:2026-W48"}
+    with transaction.atomic():
+        assert emails_queue_many(emails=emails) == set()
+    assert OutgoingEmail.objects.count() == 3
+    assert emails_send_due() == 3
+    assert sorted(m.recipients for m in fake_smtp.accepted) == [
+        ("ada@example.com",),
+        ("c2@example.com",),
+        ("c3@example.com",),
+    ]
