@@ -1,7 +1,7 @@
 """Matching and ranking a plan with the database's own full-text index.
 
 PostgreSQL: a weighted tsvector of the search document (title A, summary B, category C,
-description D) behind a GIN expression index, ranked by `ts_rank`. SQLite: an FTS5 table
+description D), stored in a GIN-indexed column, ranked by `ts_rank`. SQLite: an FTS5 table
 kept by triggers in step with the document table, ranked by `bm25` with the same order of
 weights. The documents hold stems and the queries are built from stems, so both databases
 match the same products; only the scores differ in detail.
@@ -10,14 +10,16 @@ match the same products; only the scores differ in detail.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.query import RawQuerySet
 
 from .query import Plan
 
 DOCUMENTS = "catalog_productsearchdocument"
 FTS = "catalog_productsearch_fts"
-# The expression the GIN index holds: a query must use exactly this to use the index.
+# The expression migration 0006 indexed; since migration 0008 PostgreSQL stores it in the
+# documents' `vector` column (GIN-indexed), read as is instead of rebuilt per product.
 VECTOR = (
     "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, summary), 'B') || "
@@ -83,53 +85,68 @@ def _fts5_query(plan: Plan) -> str:
 def _matches(plan: Plan) -> RawSQL:
     if connection.vendor == "postgresql":
         return RawSQL(
-            f"SELECT product_id FROM {DOCUMENTS} WHERE {VECTOR} @@ {TSQUERY}", [_tsquery(plan)]
+            f"SELECT product_id FROM {DOCUMENTS} WHERE vector @@ {TSQUERY}", [_tsquery(plan)]
         )
     return RawSQL(f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s", [_fts5_query(plan)])
 
 
 def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
-    """`products` narrowed to the plan's matches, annotated with `search_rank` (higher is
-    better), `phrase_hit` (the title holds the query's words in order) and `title_hit` (the
-    title alone matches).
+    """`products` narrowed to the plan's matches (for listings in another order than the
+    best match: `search_ranked` orders by relevance)."""
+    return products.filter(pk__in=_matches(plan))
 
-    Both are subqueries per matching product: FTS5 computes bm25 only while it runs the
-    MATCH itself, never for a row reached through a join."""
+
+def search_ranked(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> RawQuerySet:
+    """Up to `limit` of `products` matching the plan from `offset`, best first (the title
+    holds the query's words in order, then the title alone matches, then the rank, then the
+    catalog's position), each with `search_place` (from 1) and `search_total` (how many
+    match). An offset past the end gives the last `limit`-aligned page instead. One query;
+    related objects are not loaded.
+
+    The match is joined once and ranked as it is scanned: a subquery per product would run
+    FTS5's MATCH (bm25 exists only inside it) once per product."""
+    within, within_params = products.order_by().values("pk").query.sql_with_params()
     phrase = f" {plan.phrase} "
     if connection.vendor == "postgresql":
-        rank_sql = (
-            f"SELECT ts_rank({VECTOR}, {TSQUERY}) FROM {DOCUMENTS} "
-            "WHERE product_id = catalog_product.id"
+        tsquery = _tsquery(plan)
+        source = (
+            f"FROM {DOCUMENTS} d JOIN catalog_product p ON p.id = d.product_id "
+            f"WHERE d.vector @@ {TSQUERY} AND p.id IN ({within})"
         )
-        rank_params = [_tsquery(plan)]
-        title_sql = (
-            f"SELECT to_tsvector('simple'::regconfig, title) @@ {TSQUERY} FROM {DOCUMENTS} "
-            "WHERE product_id = catalog_product.id"
+        source_params = [tsquery, *within_params]
+        order = (
+            "strpos(' ' || d.title || ' ', %s) > 0 DESC, "
+            # The title's lexemes are the vector's weight A.
+            f"ts_filter(d.vector, '{{a}}') @@ {TSQUERY} DESC, "
+            f"ts_rank(d.vector, {TSQUERY}) DESC"
         )
-        title_params = rank_params
-        contains = "strpos"
+        order_params = [phrase, tsquery, tsquery]
+        least = "LEAST"
     else:
-        rank_sql = (
-            f"SELECT -bm25({FTS}, {BM25_WEIGHTS}) FROM {FTS} "
-            f"WHERE {FTS} MATCH %s AND rowid = catalog_product.id"
+        fts5 = _fts5_query(plan)
+        source = (
+            f"FROM (SELECT rowid AS id, -bm25({FTS}, {BM25_WEIGHTS}) AS score "
+            f"FROM {FTS} WHERE {FTS} MATCH %s) m "
+            "JOIN catalog_product p ON p.id = m.id "
+            f"JOIN {DOCUMENTS} d ON d.product_id = m.id WHERE p.id IN ({within})"
         )
-        rank_params = [_fts5_query(plan)]
-        title_sql = (
-            f"SELECT count(*) > 0 FROM {FTS} WHERE {FTS} MATCH %s AND rowid = catalog_product.id"
+        source_params = [fts5, *within_params]
+        order = (
+            "instr(' ' || d.title || ' ', %s) > 0 DESC, "
+            f"p.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) DESC, m.score DESC"
         )
-        title_params = [f"title : ({_fts5_query(plan)})"]
-        contains = "instr"
-    phrase_hit = RawSQL(
-        f"SELECT {contains}(' ' || title || ' ', %s) > 0 FROM {DOCUMENTS} "
-        "WHERE product_id = catalog_product.id",
-        [phrase],
-        output_field=BooleanField(),
+        order_params = [phrase, f"title : ({fts5})"]
+        least = "MIN"
+    sql = (
+        "SELECT p.*, ranked.search_place, ranked.search_total FROM (SELECT p.id AS id, "
+        f"ROW_NUMBER() OVER (ORDER BY {order}, p.position, p.title, p.id) AS search_place, "
+        f"COUNT(*) OVER () AS search_total {source}) ranked "
+        "JOIN catalog_product p ON p.id = ranked.id "
+        f"WHERE search_place > {least}(%s, (search_total - 1) / %s * %s) "
+        "ORDER BY search_place LIMIT %s"
     )
-    return products.filter(pk__in=_matches(plan)).annotate(
-        search_rank=RawSQL(rank_sql, rank_params, output_field=FloatField()),
-        phrase_hit=phrase_hit,
-        title_hit=RawSQL(title_sql, title_params, output_field=BooleanField()),
-    )
+    params = [*order_params, *source_params, offset, limit, limit, limit]
+    return products.raw(sql, params)
 
 
 def search_first_matching(products: QuerySet, plans: list[Plan]) -> Plan | None:
