@@ -40,6 +40,7 @@ VARIED_LUA = harness.BENCH_DIR / "varied.lua"
 # name -> the path files' name in the run's workdir.
 VARIED = {"search-varied": "search", "product-varied": "product"}
 SCENARIO_NAMES = [s.name for s in SCENARIOS] + list(VARIED)
+DEFAULT_PRODUCTS = 10_000
 # A large catalog is about the varied rows; the repeated ones there say nothing new.
 LARGE_CATALOG = 100_000
 LARGE_SCENARIOS = ["bare", *VARIED]
@@ -166,7 +167,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--products", type=int, default=10_000, help="catalog size")
+    parser.add_argument("--products", type=int, default=DEFAULT_PRODUCTS, help="catalog size")
     parser.add_argument(
         "--scenario",
         default="",
@@ -368,16 +369,19 @@ def error_reports(runs: list[dict]) -> list[str]:
 
 
 def write_results(runs: list[dict], meta: dict) -> None:
+    """Results files; another catalog size than the default gets its own (`-<products>`)."""
+    products = meta["parameters"]["products"]
+    tag = "" if products == DEFAULT_PRODUCTS else f"-{products}"
     for run in runs:
         for suite in SUITES.values():
             results = {n: r for n, r in run["results"].items() if r["suite"] == suite.name}
             if results:
                 checks = [c for c in run["checks"] if c["suite"] == suite.name]
                 harness.write_json(
-                    RESULTS_DIR / f"{suite.results_file}-{run['db']}.json",
+                    RESULTS_DIR / f"{suite.results_file}-{run['db']}{tag}.json",
                     {**meta, **run, "results": results, "checks": checks},
                 )
-    harness.write_json(RESULTS_DIR / "latest.json", {**meta, "runs": runs})
+    harness.write_json(RESULTS_DIR / f"latest{tag}.json", {**meta, "runs": runs})
     params = meta["parameters"]
     machine = meta["machine"]
     text = "\n".join(
@@ -395,7 +399,7 @@ def write_results(runs: list[dict], meta: dict) -> None:
             "",
         ]
     )
-    (RESULTS_DIR / "README-table.md").write_text(text)
+    (RESULTS_DIR / f"README-table{tag}.md").write_text(text)
 
 
 def main(argv=None) -> int:

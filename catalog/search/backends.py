@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.query import RawQuerySet
 
 from .query import Plan
 
@@ -96,34 +95,52 @@ def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
     return products.filter(pk__in=_matches(plan))
 
 
-def search_ranked(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> RawQuerySet:
+def search_ranked(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> list:
     """Up to `limit` of `products` matching the plan from `offset`, best first (the title
     holds the query's words in order, then the title alone matches, then the rank, then the
     catalog's position), each with `search_place` (from 1) and `search_total` (how many
-    match). An offset past the end gives the last `limit`-aligned page instead. One query;
-    related objects are not loaded.
+    match). An offset past the end gives the last `limit`-aligned page instead. One query
+    (three past the end); related objects are not loaded.
 
-    The match is joined once and ranked as it is scanned: a subquery per product would run
-    FTS5's MATCH (bm25 exists only inside it) once per product."""
+    The match is joined once and ranked as it is scanned (a subquery per product would run
+    FTS5's MATCH, where alone bm25 exists, once per product); only the page's rows are kept
+    while sorting, and only they are joined to their products' columns."""
+    rows = list(products.raw(*_ranked_sql(products, plan, offset=offset, limit=limit)))
+    if not rows and offset > 0:
+        total = products.filter(pk__in=_matches(plan)).count()
+        if not total:
+            return []
+        offset = (total - 1) // limit * limit
+        rows = list(products.raw(*_ranked_sql(products, plan, offset=offset, limit=limit)))
+    for place, row in enumerate(rows, offset + 1):
+        row.search_place = place
+    return rows
+
+
+def _ranked_sql(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> tuple[str, list]:
     within, within_params = products.order_by().values("pk").query.sql_with_params()
     phrase = f" {plan.phrase} "
     if connection.vendor == "postgresql":
         tsquery = _tsquery(plan)
+        keys = (
+            "strpos(' ' || d.title || ' ', %s) > 0 AS phrase_hit, "
+            # The title's lexemes are the vector's weight A.
+            f"ts_filter(d.vector, '{{a}}') @@ {TSQUERY} AS title_hit, "
+            f"ts_rank(d.vector, {TSQUERY}) AS score"
+        )
+        keys_params = [phrase, tsquery, tsquery]
         source = (
             f"FROM {DOCUMENTS} d JOIN catalog_product p ON p.id = d.product_id "
             f"WHERE d.vector @@ {TSQUERY} AND p.id IN ({within})"
         )
         source_params = [tsquery, *within_params]
-        order = (
-            "strpos(' ' || d.title || ' ', %s) > 0 DESC, "
-            # The title's lexemes are the vector's weight A.
-            f"ts_filter(d.vector, '{{a}}') @@ {TSQUERY} DESC, "
-            f"ts_rank(d.vector, {TSQUERY}) DESC"
-        )
-        order_params = [phrase, tsquery, tsquery]
-        least = "LEAST"
     else:
         fts5 = _fts5_query(plan)
+        keys = (
+            "instr(' ' || d.title || ' ', %s) > 0 AS phrase_hit, "
+            f"p.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS title_hit, m.score"
+        )
+        keys_params = [phrase, f"title : ({fts5})"]
         source = (
             f"FROM (SELECT rowid AS id, -bm25({FTS}, {BM25_WEIGHTS}) AS score "
             f"FROM {FTS} WHERE {FTS} MATCH %s) m "
@@ -131,22 +148,15 @@ def search_ranked(products: QuerySet, plan: Plan, *, offset: int, limit: int) ->
             f"JOIN {DOCUMENTS} d ON d.product_id = m.id WHERE p.id IN ({within})"
         )
         source_params = [fts5, *within_params]
-        order = (
-            "instr(' ' || d.title || ' ', %s) > 0 DESC, "
-            f"p.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) DESC, m.score DESC"
-        )
-        order_params = [phrase, f"title : ({fts5})"]
-        least = "MIN"
+    order = "phrase_hit DESC, title_hit DESC, score DESC, position, title, id"
     sql = (
-        "SELECT p.*, ranked.search_place, ranked.search_total FROM (SELECT p.id AS id, "
-        f"ROW_NUMBER() OVER (ORDER BY {order}, p.position, p.title, p.id) AS search_place, "
-        f"COUNT(*) OVER () AS search_total {source}) ranked "
-        "JOIN catalog_product p ON p.id = ranked.id "
-        f"WHERE search_place > {least}(%s, (search_total - 1) / %s * %s) "
-        "ORDER BY search_place LIMIT %s"
+        "SELECT p.*, ranked.search_total FROM ("
+        f"SELECT p.id AS id, p.position AS position, p.title AS title, {keys}, "
+        f"COUNT(*) OVER () AS search_total {source} ORDER BY {order} LIMIT %s OFFSET %s"
+        ") ranked JOIN catalog_product p ON p.id = ranked.id "
+        f"ORDER BY {', '.join(f'ranked.{key}' for key in order.split(', '))}"
     )
-    params = [*order_params, *source_params, offset, limit, limit, limit]
-    return products.raw(sql, params)
+    return sql, [*keys_params, *source_params, limit, offset]
 
 
 def search_first_matching(products: QuerySet, plans: list[Plan]) -> Plan | None:
