@@ -194,9 +194,9 @@ def app_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def prepare_app(env: dict[str, str], products: int, workdir: Path) -> None:
-    """Schema, demo data, bulk products and static files, as a deploy would; then the
-    varied-traffic requests for this catalog (bench/varied_traffic.py) in `workdir`."""
+def prepare_app(env: dict[str, str], products: int, workdir: Path | None = None) -> None:
+    """Schema, demo data, bulk products and static files, as a deploy would; with `workdir`,
+    also the varied-traffic requests for this catalog there (bench/varied_traffic.py)."""
     run_checked([PYTHON, "manage.py", "migrate", "--noinput"], env=env, what="migrate")
     run_checked([PYTHON, "manage.py", "seed_demo"], env=env, what="seed_demo")
     out = run_checked(
@@ -205,12 +205,13 @@ def prepare_app(env: dict[str, str], products: int, workdir: Path) -> None:
         what="load_products",
     )
     log(out.strip().splitlines()[-1])
-    out = run_checked(
-        [PYTHON, str(BENCH_DIR / "varied_traffic.py"), "--out", str(workdir)],
-        env=env,
-        what="varied_traffic",
-    )
-    log("; ".join(out.strip().splitlines()[-2:]))
+    if workdir is not None:
+        out = run_checked(
+            [PYTHON, str(BENCH_DIR / "varied_traffic.py"), "--out", str(workdir)],
+            env=env,
+            what="varied_traffic",
+        )
+        log("; ".join(out.strip().splitlines()[-2:]))
     # Production serves static files through whitenoise's manifest storage, which
     # fails on any page referencing a file missing from the manifest.
     run_checked([PYTHON, "manage.py", "collectstatic", "--noinput"], env=env, what="collectstatic")
