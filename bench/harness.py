@@ -29,7 +29,8 @@ BENCH_DIR = PROJECT_ROOT / "bench"
 REPORT_LUA = BENCH_DIR / "report.lua"
 PYTHON = sys.executable  # the venv's interpreter: run.py is started with .venv/bin/python
 
-POSTGRES_DB = "smplat_bench"
+# BENCH_POSTGRES_DB lets two runs share one server without dropping each other's database.
+POSTGRES_DB = os.environ.get("BENCH_POSTGRES_DB", "smplat_bench")
 # TCP first (what most deployments use); the unix socket when TCP asks for a password.
 POSTGRES_ADMIN_DSNS = [
     ("tcp", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"),
@@ -193,8 +194,9 @@ def app_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def prepare_app(env: dict[str, str], products: int) -> None:
-    """Schema, demo data, bulk products and static files, as a deploy would."""
+def prepare_app(env: dict[str, str], products: int, workdir: Path | None = None) -> None:
+    """Schema, demo data, bulk products and static files, as a deploy would; with `workdir`,
+    also the varied-traffic requests for this catalog there (bench/varied_traffic.py)."""
     run_checked([PYTHON, "manage.py", "migrate", "--noinput"], env=env, what="migrate")
     run_checked([PYTHON, "manage.py", "seed_demo"], env=env, what="seed_demo")
     out = run_checked(
@@ -203,6 +205,13 @@ def prepare_app(env: dict[str, str], products: int) -> None:
         what="load_products",
     )
     log(out.strip().splitlines()[-1])
+    if workdir is not None:
+        out = run_checked(
+            [PYTHON, str(BENCH_DIR / "varied_traffic.py"), "--out", str(workdir)],
+            env=env,
+            what="varied_traffic",
+        )
+        log("; ".join(out.strip().splitlines()[-2:]))
     # Production serves static files through whitenoise's manifest storage, which
     # fails on any page referencing a file missing from the manifest.
     run_checked([PYTHON, "manage.py", "collectstatic", "--noinput"], env=env, what="collectstatic")
@@ -464,16 +473,20 @@ def run_wrk(
         if body_file is not None:
             body_file.unlink(missing_ok=True)
     summary = replay = None
+    summary_extra: dict = {}
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             summary = json.loads(line.removeprefix("BENCH_JSON "))
         elif line.startswith("BENCH_REPLAY "):  # replay.lua: what each thread sent
             replay = json.loads(line.removeprefix("BENCH_REPLAY "))
+        elif line.startswith("BENCH_VARIED "):  # varied.lua: how many distinct paths
+            summary_extra["varied"] = json.loads(line.removeprefix("BENCH_VARIED "))
     if summary is None:
         raise HarnessError(
             f"wrk gave no summary for {scenario.name} (exit {proc.returncode}):\n"
             f"{proc.stdout}\n{proc.stderr}"
         )
+    summary.update(summary_extra)
     if replay is not None:
         summary["replay"] = replay
         summary["unexpected"] = sum(thread["unexpected"] for thread in replay)

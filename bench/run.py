@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py [--db sqlite,postgres] [--suite storefront,payments]
                                   [--duration 10] [--connections 16] [--products 10000]
+                                  [--scenario bare,search-varied,...]
 
 Prints a table and PASS/FAIL lines for the targets, and writes
 bench/results/catalog-<db>.json (storefront), payments-<db>.json, latest.json and
@@ -34,6 +35,15 @@ SCENARIOS = [
     Scenario("search", "/catalog/?q=followers"),
     Scenario("product", "/products/instagram-growth/"),
 ]
+VARIED_LUA = harness.BENCH_DIR / "varied.lua"
+# Every request a different page (bench/varied_traffic.py writes the paths per catalog):
+# name -> the path files' name in the run's workdir.
+VARIED = {"search-varied": "search", "product-varied": "product"}
+SCENARIO_NAMES = [s.name for s in SCENARIOS] + list(VARIED)
+DEFAULT_PRODUCTS = 10_000
+# A large catalog is about the varied rows; the repeated ones there say nothing new.
+LARGE_CATALOG = 100_000
+LARGE_SCENARIOS = ["bare", *VARIED]
 
 
 def _catalog_p95(results):
@@ -46,11 +56,41 @@ def _catalog_vs_bare(results):
     return ratio >= 0.5, f"{ratio:.2f} × bare"
 
 
+def _p95_below(scenario: str, limit_ms: float) -> Target:
+    def check(results):
+        p95 = results[scenario]["latency_ms"]["p95"]
+        return p95 < limit_ms, f"{p95:.1f} ms"
+
+    return Target(f"{scenario} p95 < {limit_ms:g} ms", check, (scenario,))
+
+
+def _vs_bare(scenario: str, share: float) -> Target:
+    def check(results):
+        ratio = results[scenario]["rps"] / results["bare"]["rps"]
+        return ratio >= share, f"{ratio:.2f} × bare"
+
+    return Target(f"{scenario} req/s >= {share:g} × bare req/s", check, (scenario, "bare"))
+
+
 TARGETS = [
     Target("catalog p95 < 50 ms", _catalog_p95, ("catalog",)),
     Target("catalog req/s >= 0.5 × bare req/s", _catalog_vs_bare, ("catalog", "bare")),
+    _p95_below("search", 50),
+    _vs_bare("search", 0.5),
     *payments.TARGETS,
 ]
+# Varied traffic (issue 13): the targets depend on the catalog's size.
+VARIED_TARGETS = [
+    _vs_bare("search-varied", 0.1),
+    _p95_below("search-varied", 50),
+    _vs_bare("product-varied", 0.1),
+    _p95_below("product-varied", 50),
+]
+LARGE_VARIED_TARGETS = [_p95_below("search-varied", 100)]
+
+
+def targets_for(products: int) -> list[Target]:
+    return TARGETS + (LARGE_VARIED_TARGETS if products >= LARGE_CATALOG else VARIED_TARGETS)
 
 
 @dataclass(frozen=True)
@@ -63,8 +103,29 @@ class Suite:
     env: dict[str, str] = field(default_factory=dict)
 
 
+def _varied(name: str, workdir: Path) -> tuple[Scenario, Scenario]:
+    """(scenario, its warm-up) reading disjoint path files, so the measured requests find
+    nothing the warm-up cached."""
+
+    def scenario(file_name: str) -> Scenario:
+        paths = workdir / f"{file_name}.txt"
+        first = paths.read_text().split("\n", 1)[0]
+        env = {"BENCH_PATHS_FILE": str(paths), "BENCH_THREADS": str(THREADS)}
+        return Scenario(name, first, script=VARIED_LUA, env=env)
+
+    return scenario(VARIED[name]), scenario(f"{VARIED[name]}-warmup")
+
+
 def _storefront(server, env, args, workdir):
-    return {s.name: measure(server, s, args) for s in SCENARIOS}
+    results = {}
+    for name in args.scenario:
+        if name in VARIED:
+            scenario, warmup = _varied(name, workdir)
+            results[name] = measure(server, scenario, args, probe=warmup, warmup=warmup)
+        else:
+            scenario = next(s for s in SCENARIOS if s.name == name)
+            results[name] = measure(server, scenario, args)
+    return results
 
 
 def _replaying(*specs):
@@ -106,7 +167,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--products", type=int, default=10_000, help="catalog size")
+    parser.add_argument("--products", type=int, default=DEFAULT_PRODUCTS, help="catalog size")
+    parser.add_argument(
+        "--scenario",
+        default="",
+        help="comma-separated storefront scenarios (default all; with --products >= "
+        f"{LARGE_CATALOG:,}: {','.join(LARGE_SCENARIOS)}): " + ",".join(SCENARIO_NAMES),
+    )
     parser.add_argument(
         "--keep-tmp",
         action="store_true",
@@ -119,6 +186,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(
             f"unknown --db {', '.join(unknown)}; choose from {', '.join(harness.DATABASES)}"
         )
+    if args.products < 1:
+        parser.error("--products must be at least 1")
+    default = LARGE_SCENARIOS if args.products >= LARGE_CATALOG else SCENARIO_NAMES
+    args.scenario = [n.strip() for n in args.scenario.split(",") if n.strip()] or default
+    unknown = [name for name in args.scenario if name not in SCENARIO_NAMES]
+    if unknown:
+        parser.error(
+            f"unknown --scenario {', '.join(unknown)}; choose from {', '.join(SCENARIO_NAMES)}"
+        )
+    if "bare" not in args.scenario:
+        args.scenario.insert(0, "bare")  # every ratio is to the bare view of the same run
     args.suite = [name.strip() for name in args.suite.split(",") if name.strip()]
     unknown = [name for name in args.suite if name not in SUITES]
     if unknown:
@@ -183,7 +261,7 @@ def bench_database(db: str, args) -> dict:
         log(f"=== {db} (workdir {workdir})")
         database_url = harness.DATABASES[db](workdir)
         env = harness.app_env(database_url)
-        harness.prepare_app(env, args.products)
+        harness.prepare_app(env, args.products, workdir)
         results = {}
         for suite in (SUITES[name] for name in args.suite):
             suite_env = {**env, **suite.env}
@@ -202,7 +280,7 @@ def bench_database(db: str, args) -> dict:
             "passed": ok,
             "value": value,
         }
-        for t in TARGETS
+        for t in targets_for(args.products)
         if t.applies(db, results)
         for ok, value in [t.check(results)]
     ]
@@ -212,13 +290,15 @@ def bench_database(db: str, args) -> dict:
 def markdown_table(runs: list[dict]) -> str:
     lines = [
         "| db | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors "
-        "| verified in the database |",
+        "| verified in the database, or distinct pages asked for |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         for name, r in run["results"].items():
             lat = r["latency_ms"]
             verified = r["verified"]["text"] if "verified" in r else ""
+            if "varied" in r:
+                verified = f"{r['varied']['distinct']:,} distinct pages"
             lines.append(
                 f"| {run['db']} | {name} | {r['connections']} | {r['rps']:,.0f} | "
                 f"{lat['p50']:.1f} | "
@@ -251,6 +331,13 @@ def noise_lines(runs: list[dict]) -> list[str]:
                     f"NOISY [{run['db']}] {name}: other processes used {r['cpu']['other_pct']}% "
                     "of a core during the measurement; rerun on a quiet machine"
                 )
+            varied = r.get("varied")
+            if varied and varied["wrapped"]:
+                lines.append(
+                    f"REPEATED [{run['db']}] {name}: {varied['sent']:,} requests for "
+                    f"{varied['distinct']:,} distinct pages; later ones could be cached "
+                    "(raise --searches in bench/varied_traffic.py or load more products)"
+                )
             if r.get("exhausted"):
                 lines.append(
                     f"SHORT [{run['db']}] {name}: the request pool ran out before the end; "
@@ -282,16 +369,19 @@ def error_reports(runs: list[dict]) -> list[str]:
 
 
 def write_results(runs: list[dict], meta: dict) -> None:
+    """Results files; another catalog size than the default gets its own (`-<products>`)."""
+    products = meta["parameters"]["products"]
+    tag = "" if products == DEFAULT_PRODUCTS else f"-{products}"
     for run in runs:
         for suite in SUITES.values():
             results = {n: r for n, r in run["results"].items() if r["suite"] == suite.name}
             if results:
                 checks = [c for c in run["checks"] if c["suite"] == suite.name]
                 harness.write_json(
-                    RESULTS_DIR / f"{suite.results_file}-{run['db']}.json",
+                    RESULTS_DIR / f"{suite.results_file}-{run['db']}{tag}.json",
                     {**meta, **run, "results": results, "checks": checks},
                 )
-    harness.write_json(RESULTS_DIR / "latest.json", {**meta, "runs": runs})
+    harness.write_json(RESULTS_DIR / f"latest{tag}.json", {**meta, "runs": runs})
     params = meta["parameters"]
     machine = meta["machine"]
     text = "\n".join(
@@ -309,7 +399,7 @@ def write_results(runs: list[dict], meta: dict) -> None:
             "",
         ]
     )
-    (RESULTS_DIR / "README-table.md").write_text(text)
+    (RESULTS_DIR / f"README-table{tag}.md").write_text(text)
 
 
 def main(argv=None) -> int:
@@ -342,6 +432,7 @@ def main(argv=None) -> int:
                 "gunicorn_workers": 2,
                 "suites": args.suite,
                 "scenarios": [(s.name, s.method, s.path) for s in SCENARIOS]
+                + [(name, "GET", f"varied: {VARIED[name]}.txt") for name in VARIED]
                 + [(s.name, "POST", s.path) for s in payments.SPECS],
             },
         }

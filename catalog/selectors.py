@@ -46,7 +46,7 @@ from .models import (
     SearchSynonym,
 )
 from .pricing import BundleRule, CampaignRule, PricingRules, listing_price, listing_sale_amount
-from .search.backends import search_filter, search_first_matching
+from .search.backends import search_filter, search_first_matching, search_ranked
 from .search.query import Plan, search_plans
 from .search.spelling import Vocabulary
 from .search.text import stem, words
@@ -182,7 +182,9 @@ def search_plan_list(*, query: str, version: int, prefix: bool = False) -> list[
 
 def product_list(*, plan: Plan | None = None, category: str = "", sort: str = "featured", at=None):
     """Active products matching the search plan (all of them without one), in the requested
-    order (price sorts use the listing price after campaigns running at `at`)."""
+    order (price sorts use the listing price after campaigns running at `at`). The best
+    match first is `search_ranked`'s order, not a queryset's: sort "relevance" gives the
+    featured order here."""
     qs = Product.objects.filter(is_active=True).select_related("category")
     if category:
         qs = qs.filter(category__slug=category)
@@ -196,8 +198,6 @@ def product_list(*, plan: Plan | None = None, category: str = "", sort: str = "f
     )
     if sort in ("price_asc", "price_desc"):
         qs = qs.annotate(shown_amount=listing_sale_amount(at=at or timezone.now()))
-    if sort == "relevance" and plan is not None:
-        return qs.order_by("-phrase_hit", "-title_hit", "-search_rank", "position", "title", "pk")
     return qs.order_by(*SORTS.get(sort, SORTS["featured"]))
 
 
@@ -214,20 +214,14 @@ _RULE_FIELDS = (
 )
 
 
-def campaign_rules(*, at=None, product: Product | None = None) -> list[CampaignRule]:
-    """Running and upcoming campaigns with their targets, in one query however many they target.
-
-    With `product`, only campaigns that target it (directly or by category).
-    """
+def campaign_rules(*, at=None) -> list[CampaignRule]:
+    """Running and upcoming campaigns with their targets, in one query however many they target."""
     at = at or timezone.now()
     # Upcoming campaigns too: pricing checks each window at the moment it prices, so a
     # cached list stays right when a campaign starts.
     live = Q(campaign__is_active=True, campaign__ends_at__gt=at)
     by_product = Campaign.products.through.objects.filter(live)
     by_category = Campaign.categories.through.objects.filter(live)
-    if product is not None:
-        by_product = by_product.filter(product_id=product.pk)
-        by_category = by_category.filter(category_id=product.category_id)
     none = Value(None, output_field=BigIntegerField())
     rows = (
         by_product.annotate(target_product=F("product_id"), target_category=none)
@@ -259,12 +253,16 @@ def campaign_rules(*, at=None, product: Product | None = None) -> list[CampaignR
 
 
 def campaign_rules_cached(*, version: int, product: Product | None = None) -> list[CampaignRule]:
-    """Campaigns (for one product, or all of them) as of the pricing version."""
-    return pricing_cached(
-        f"campaigns:{product.pk if product else 'all'}",
-        version=version,
-        load=lambda: campaign_rules(product=product),
-    )
+    """Campaigns (for one product, or all of them) as of the pricing version: one cached list
+    for the whole catalog, so a product's first page view costs no query for them."""
+    rules = pricing_cached("campaigns", version=version, load=campaign_rules)
+    if product is None:
+        return rules
+    return [
+        rule
+        for rule in rules
+        if product.pk in rule.product_ids or product.category_id in rule.category_ids
+    ]
 
 
 @dataclass(frozen=True)
@@ -299,7 +297,9 @@ def catalog_page(*, query: str, category: str, sort: str, page: int, version: in
     """
     at = timezone.now()
     if not query:
-        return _page(product_list(category=category, sort=sort, at=at), page=page, at=at)
+        return _page(
+            product_list(category=category, sort=sort, at=at), page=page, version=version, at=at
+        )
     plans = search_plan_list(query=query, version=version)
     base = product_list(category=category, at=at)
     plan = plans[0] if len(plans) == 1 else search_first_matching(base, plans)
@@ -307,7 +307,11 @@ def catalog_page(*, query: str, category: str, sort: str, page: int, version: in
         return CatalogPage(
             cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False
         )
-    result = _page(product_list(plan=plan, category=category, sort=sort, at=at), page=page, at=at)
+    if sort == "relevance":
+        result = _ranked_page(base, plan, page=page, version=version, at=at)
+    else:
+        products = product_list(plan=plan, category=category, sort=sort, at=at)
+        result = _page(products, page=page, version=version, at=at)
     return result if plan.as_typed else replace(result, showing=plan.shown)
 
 
@@ -326,22 +330,38 @@ def search_suggestion_list(*, query: str, version: int) -> list[Suggestion]:
     """Services for what a shopper has typed so far (the last word may be unfinished), best
     first; two queries, whatever the catalog size (plus the words once per version)."""
     plans = search_plan_list(query=query, version=version, prefix=True)
-    plan = plans[0] if len(plans) == 1 else search_first_matching(product_list(), plans)
+    products = product_list()
+    plan = plans[0] if len(plans) == 1 else search_first_matching(products, plans)
     if plan is None:
         return []
-    rows = product_list(plan=plan, sort="relevance").values_list("pk", "slug", "title")
     return [
         Suggestion(
-            product_id=pk,
-            slug=slug,
-            title=title,
-            url=reverse("catalog:product-detail", kwargs={"slug": slug}),
+            product_id=p.pk,
+            slug=p.slug,
+            title=p.title,
+            url=reverse("catalog:product-detail", kwargs={"slug": p.slug}),
         )
-        for pk, slug, title in rows[:SUGGESTIONS]
+        for p in search_ranked(products, plan, offset=0, limit=SUGGESTIONS)
     ]
 
 
-def _page(products, *, page: int, at) -> CatalogPage:
+def _ranked_page(products, plan: Plan, *, page: int, version: int, at) -> CatalogPage:
+    """`_page` for the best matches first: the page with the count, clamped to the last page,
+    in one query; the cards' categories come from the cached list."""
+    size = settings.CATALOG_PAGE_SIZE
+    rows = list(search_ranked(products, plan, offset=(max(page, 1) - 1) * size, limit=size))
+    if not rows:
+        return CatalogPage(
+            cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False
+        )
+    categories = {c.pk: c for c in category_list(version=version)}
+    for product in rows:
+        product.category = categories[product.category_id]
+    number = (rows[0].search_place - 1) // size + 1
+    return _cards_page(rows, number=number, count=rows[0].search_total, version=version, at=at)
+
+
+def _page(products, *, page: int, version: int, at) -> CatalogPage:
     size = settings.CATALOG_PAGE_SIZE
     products = products.annotate(matches=Window(Count("pk")))
     number = max(page, 1)
@@ -353,9 +373,15 @@ def _page(products, *, page: int, at) -> CatalogPage:
             number = -(-count // size)
             rows = tail[: count - (number - 1) * size][::-1]
     count = rows[0].matches if rows else 0
-    num_pages = max(1, -(-count // size))
+    return _cards_page(rows, number=number, count=count, version=version, at=at)
+
+
+def _cards_page(rows: list[Product], *, number: int, count: int, version: int, at) -> CatalogPage:
+    """Listing cards for one page of products, priced with the campaigns running at `at`
+    (the cached list holds upcoming ones too; pricing checks each window)."""
+    num_pages = max(1, -(-count // settings.CATALOG_PAGE_SIZE))
     number = min(number, num_pages)
-    campaigns = campaign_rules(at=at) if rows else []
+    campaigns = campaign_rules_cached(version=version) if rows else []
     cards = []
     for product in rows:
         price, sale, campaign = listing_price(product=product, campaigns=campaigns, at=at)
@@ -468,7 +494,11 @@ def bundle_get_active(*, pk: int) -> Bundle | None:
 
 def bundle_list_for_product(*, product: Product, version: int) -> list[BundleOffer]:
     """Active bundles that include `product`, with their active products (one query; cached
-    under the pricing version, which any bundle or product edit bumps)."""
+    under the pricing version, which any bundle or product edit bumps). A product in no
+    bundle, most of a large catalog, is answered from the cached bundle rules alone."""
+    rules = pricing_cached("bundles", version=version, load=bundle_rules)
+    if not any(product.pk in rule.product_ids for rule in rules):
+        return []
     return pricing_cached(
         f"bundle-offers:{product.pk}", version=version, load=lambda: _bundle_offers(product)
     )

@@ -24,8 +24,18 @@ class MarketingContent:
 def marketing_page_live(*, product, version: int) -> ProductMarketingPage | None:
     """The product's published marketing page; drafts and unpublished pages do not count.
 
-    Cached under the pricing version, which publishing, unpublishing or deleting one bumps.
+    Cached under the pricing version, which publishing, unpublishing or deleting one bumps;
+    the products that have one are cached as one set, so the many without cost no query.
     """
+    with_pages = pricing_cached(
+        "marketing-products",
+        version=version,
+        load=lambda: frozenset(
+            ProductMarketingPage.objects.live().values_list("product_id", flat=True)
+        ),
+    )
+    if product.pk not in with_pages:
+        return None
     found = pricing_cached(
         f"marketing-page:{product.pk}",
         version=version,

@@ -1,7 +1,7 @@
 """Matching and ranking a plan with the database's own full-text index.
 
 PostgreSQL: a weighted tsvector of the search document (title A, summary B, category C,
-description D) behind a GIN expression index, ranked by `ts_rank`. SQLite: an FTS5 table
+description D), stored in a GIN-indexed column, ranked by `ts_rank`. SQLite: an FTS5 table
 kept by triggers in step with the document table, ranked by `bm25` with the same order of
 weights. The documents hold stems and the queries are built from stems, so both databases
 match the same products; only the scores differ in detail.
@@ -10,14 +10,15 @@ match the same products; only the scores differ in detail.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from .query import Plan
 
 DOCUMENTS = "catalog_productsearchdocument"
 FTS = "catalog_productsearch_fts"
-# The expression the GIN index holds: a query must use exactly this to use the index.
+# The expression migration 0006 indexed; since migration 0008 PostgreSQL stores it in the
+# documents' `vector` column (GIN-indexed), read as is instead of rebuilt per product.
 VECTOR = (
     "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, summary), 'B') || "
@@ -83,53 +84,79 @@ def _fts5_query(plan: Plan) -> str:
 def _matches(plan: Plan) -> RawSQL:
     if connection.vendor == "postgresql":
         return RawSQL(
-            f"SELECT product_id FROM {DOCUMENTS} WHERE {VECTOR} @@ {TSQUERY}", [_tsquery(plan)]
+            f"SELECT product_id FROM {DOCUMENTS} WHERE vector @@ {TSQUERY}", [_tsquery(plan)]
         )
     return RawSQL(f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s", [_fts5_query(plan)])
 
 
 def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
-    """`products` narrowed to the plan's matches, annotated with `search_rank` (higher is
-    better), `phrase_hit` (the title holds the query's words in order) and `title_hit` (the
-    title alone matches).
+    """`products` narrowed to the plan's matches (for listings in another order than the
+    best match: `search_ranked` orders by relevance)."""
+    return products.filter(pk__in=_matches(plan))
 
-    Both are subqueries per matching product: FTS5 computes bm25 only while it runs the
-    MATCH itself, never for a row reached through a join."""
+
+def search_ranked(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> list:
+    """Up to `limit` of `products` matching the plan from `offset`, best first (the title
+    holds the query's words in order, then the title alone matches, then the rank, then the
+    catalog's position), each with `search_place` (from 1) and `search_total` (how many
+    match). An offset past the end gives the last `limit`-aligned page instead. One query
+    (three past the end); related objects are not loaded.
+
+    The match is joined once and ranked as it is scanned (a subquery per product would run
+    FTS5's MATCH, where alone bm25 exists, once per product); only the page's rows are kept
+    while sorting, and only they are joined to their products' columns."""
+    rows = list(products.raw(*_ranked_sql(products, plan, offset=offset, limit=limit)))
+    if not rows and offset > 0:
+        total = products.filter(pk__in=_matches(plan)).count()
+        if not total:
+            return []
+        offset = (total - 1) // limit * limit
+        rows = list(products.raw(*_ranked_sql(products, plan, offset=offset, limit=limit)))
+    for place, row in enumerate(rows, offset + 1):
+        row.search_place = place
+    return rows
+
+
+def _ranked_sql(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> tuple[str, list]:
+    within, within_params = products.order_by().values("pk").query.sql_with_params()
     phrase = f" {plan.phrase} "
     if connection.vendor == "postgresql":
-        rank_sql = (
-            f"SELECT ts_rank({VECTOR}, {TSQUERY}) FROM {DOCUMENTS} "
-            "WHERE product_id = catalog_product.id"
+        tsquery = _tsquery(plan)
+        keys = (
+            "strpos(' ' || d.title || ' ', %s) > 0 AS phrase_hit, "
+            # The title's lexemes are the vector's weight A.
+            f"ts_filter(d.vector, '{{a}}') @@ {TSQUERY} AS title_hit, "
+            f"ts_rank(d.vector, {TSQUERY}) AS score"
         )
-        rank_params = [_tsquery(plan)]
-        title_sql = (
-            f"SELECT to_tsvector('simple'::regconfig, title) @@ {TSQUERY} FROM {DOCUMENTS} "
-            "WHERE product_id = catalog_product.id"
+        keys_params = [phrase, tsquery, tsquery]
+        source = (
+            f"FROM {DOCUMENTS} d JOIN catalog_product p ON p.id = d.product_id "
+            f"WHERE d.vector @@ {TSQUERY} AND p.id IN ({within})"
         )
-        title_params = rank_params
-        contains = "strpos"
+        source_params = [tsquery, *within_params]
     else:
-        rank_sql = (
-            f"SELECT -bm25({FTS}, {BM25_WEIGHTS}) FROM {FTS} "
-            f"WHERE {FTS} MATCH %s AND rowid = catalog_product.id"
+        fts5 = _fts5_query(plan)
+        keys = (
+            "instr(' ' || d.title || ' ', %s) > 0 AS phrase_hit, "
+            f"p.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS title_hit, m.score"
         )
-        rank_params = [_fts5_query(plan)]
-        title_sql = (
-            f"SELECT count(*) > 0 FROM {FTS} WHERE {FTS} MATCH %s AND rowid = catalog_product.id"
+        keys_params = [phrase, f"title : ({fts5})"]
+        source = (
+            f"FROM (SELECT rowid AS id, -bm25({FTS}, {BM25_WEIGHTS}) AS score "
+            f"FROM {FTS} WHERE {FTS} MATCH %s) m "
+            "JOIN catalog_product p ON p.id = m.id "
+            f"JOIN {DOCUMENTS} d ON d.product_id = m.id WHERE p.id IN ({within})"
         )
-        title_params = [f"title : ({_fts5_query(plan)})"]
-        contains = "instr"
-    phrase_hit = RawSQL(
-        f"SELECT {contains}(' ' || title || ' ', %s) > 0 FROM {DOCUMENTS} "
-        "WHERE product_id = catalog_product.id",
-        [phrase],
-        output_field=BooleanField(),
+        source_params = [fts5, *within_params]
+    order = "phrase_hit DESC, title_hit DESC, score DESC, position, title, id"
+    sql = (
+        "SELECT p.*, ranked.search_total FROM ("
+        f"SELECT p.id AS id, p.position AS position, p.title AS title, {keys}, "
+        f"COUNT(*) OVER () AS search_total {source} ORDER BY {order} LIMIT %s OFFSET %s"
+        ") ranked JOIN catalog_product p ON p.id = ranked.id "
+        f"ORDER BY {', '.join(f'ranked.{key}' for key in order.split(', '))}"
     )
-    return products.filter(pk__in=_matches(plan)).annotate(
-        search_rank=RawSQL(rank_sql, rank_params, output_field=FloatField()),
-        phrase_hit=phrase_hit,
-        title_hit=RawSQL(title_sql, title_params, output_field=BooleanField()),
-    )
+    return sql, [*keys_params, *source_params, limit, offset]
 
 
 def search_first_matching(products: QuerySet, plans: list[Plan]) -> Plan | None:

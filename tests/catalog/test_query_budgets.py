@@ -92,6 +92,15 @@ def test_a_page_past_the_end_costs_one_query_more_and_shows_the_last_page(client
     assert b"Page 2 of 2" in client.get("/catalog/", {"page": 9}).content
 
 
+def test_a_search_page_past_the_end_shows_the_last_page_within_the_budget(client, shop):
+    grow_catalog(30)
+    past = count_queries(client, "/catalog/", q="bulk", page=9)
+    assert past <= CATALOG_BUDGET
+    content = client.get("/catalog/", {"q": "bulk", "page": 9}).content
+    assert b"Page 2 of 2" in content
+    assert b"Bulk followers" in content
+
+
 def test_catalog_budget_holds_when_signed_in(client, django_assert_max_num_queries, shop):
     grow_catalog(2_000)
     client.force_login(get_user_model().objects.create_user("budget", password="x-pass-123"))
