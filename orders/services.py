@@ -147,7 +147,7 @@ class Moves(NamedTuple):
 def order_transition_many(*, moves: Sequence[Move], source: str, actor=None) -> Moves:
     """`order_transition` for many orders at once, in a fixed number of queries: the orders
     locked in one SELECT, one UPDATE per target status, their e-mails and history rows in one
-    INSERT each, and `order_status_changed` sent for each moved order. An order already at its
+    statement each, and `order_status_changed` sent for each moved order. An order already at its
     target stays as it is; a move off the graph is refused without stopping the others."""
     wanted = {move.order_id: move for move in moves}
     changes, refused = [], {}

@@ -91,3 +91,16 @@ def test_a_batch_costs_the_same_queries_however_many_orders_it_touches(
         result = process_due(worker="w", limit=50)
     assert result.succeeded == 2 * orders
     assert set(Order.objects.values_list("status", flat=True)) == {"completed"}
+
+
+def test_a_subscription_in_the_batch_stays_active_when_its_steps_are_done(client):
+    subscription, one_off = two_step_orders(client, 2)
+    Order.objects.filter(pk=subscription.pk).update(is_subscription=True)  # set up as one
+
+    process_due(worker="w", limit=50)
+
+    assert fulfillment_history(subscription) == [("processing", "active")]
+    assert subscription.history.get(to_status="active").reason == (
+        "All steps done; the subscription keeps running"
+    )
+    assert fulfillment_history(one_off) == [("processing", "completed")]
