@@ -673,15 +673,17 @@ def best_run(runs: list[dict], per_order: int | None = None) -> dict | None:
 
 
 def table(runs: list[dict], latency: dict | None, args) -> str:
-    out = [
-        f"Throughput: {args.tasks:,} no-op tasks, "
-        f"{args.workers} × run_worker --queues fulfillment --once",
-        "",
-        "| tasks per order | orders | batch | tasks/s | tasks/s (to exit) | "
-        "tasks/s (workers up) | first claim | tasks per worker | exactly once | "
-        "e-mails sent / left | other CPU |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|",
-    ]
+    out = []
+    if runs:
+        out += [
+            f"Throughput: {args.tasks:,} no-op tasks, "
+            f"{args.workers} × run_worker --queues fulfillment --once",
+            "",
+            "| tasks per order | orders | batch | tasks/s | tasks/s (to exit) | "
+            "tasks/s (workers up) | first claim | tasks per worker | exactly once | "
+            "e-mails sent / left | other CPU |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|",
+        ]
     for r in runs:
         per_worker = " / ".join(str(w["tasks"]) for w in r["workers"])
         out.append(
