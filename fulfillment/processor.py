@@ -12,15 +12,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.backoff import RetryPolicy
 from core.bulk import rows_insert
 from orders.models import Order, OrderStatus
-from orders.services import order_transition
-from orders.transitions import can_transition as order_can_transition
+from orders.services import Move, order_transition_many
 
 from .adapters import PermanentError, StepContext, StepOutcome, WaitForStaff, get_adapter
 from .models import (
@@ -390,41 +389,70 @@ def _store_snapshot(task: FulfillmentTask, snapshot, now) -> None:
 
 def orders_sync(*, order_ids) -> None:
     """Advance each order from its tasks: active once work starts, completed when all is done,
-    on hold when a task is dead-lettered. An order on hold stays there: only staff release it."""
+    on hold when a task is dead-lettered. An order on hold stays there: only staff release it.
+
+    However many orders: one locking read, one grouped count of their tasks (and a read of the
+    first dead task of those with one), then one batched transition of all that move."""
     if not order_ids:
         return
     # Lock the orders first: two workers finishing an order's last tasks at once then see each
     # other's results instead of each deciding from a half-finished picture.
-    locked = list(
+    orders = list(
         Order.objects.select_for_update()
-        .filter(pk__in=order_ids)
+        .filter(pk__in=order_ids, status__in=(OrderStatus.PROCESSING, OrderStatus.ACTIVE))
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "status", "is_subscription")
     )
-    tasks: dict[int, list[dict]] = {}
-    for row in FulfillmentTask.objects.filter(order_id__in=order_ids).values(
-        "order_id", "status", "runs", "name", "last_error"
-    ):
-        tasks.setdefault(row["order_id"], []).append(row)
-    for order in Order.objects.filter(pk__in=locked).only("pk", "status", "is_subscription"):
-        target, reason = _target_status(order, tasks.get(order.pk, []))
-        if target and target != order.status and order_can_transition(order.status, target):
-            order_transition(
-                order_id=order.pk, to_status=target, source="fulfillment", reason=reason
-            )
+    if not orders:
+        return
+    counts = {
+        row.pop("order_id"): row
+        for row in FulfillmentTask.objects.filter(order_id__in=[pk for pk, _, _ in orders])
+        .values("order_id")
+        .annotate(
+            total=Count("pk"),
+            finished=Count("pk", filter=Q(status__in=FINISHED)),
+            started=Count("pk", filter=Q(runs__gt=0) | Q(status__in=FINISHED)),
+            dead=Count("pk", filter=Q(status=TaskStatus.DEAD)),
+        )
+        .order_by()
+    }
+    dead = _first_dead({pk for pk, row in counts.items() if row["dead"]})
+    moves = []
+    for pk, status, is_subscription in orders:
+        target, reason = _target_status(counts.get(pk), dead.get(pk), is_subscription)
+        if target and target != status:
+            moves.append(Move(pk, target, reason))
+    order_transition_many(moves=moves, source="fulfillment")
 
 
-def _target_status(order: Order, tasks: list[dict]) -> tuple[str | None, str]:
-    if order.status not in (OrderStatus.PROCESSING, OrderStatus.ACTIVE) or not tasks:
+def _first_dead(order_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """By order: the name and error of its first dead-lettered task."""
+    first: dict[int, tuple[str, str]] = {}
+    if order_ids:
+        for order_id, name, error in (
+            FulfillmentTask.objects.filter(order_id__in=order_ids, status=TaskStatus.DEAD)
+            .order_by("order_id", "position", "pk")
+            .values_list("order_id", "name", "last_error")
+        ):
+            first.setdefault(order_id, (name, error))
+    return first
+
+
+def _target_status(
+    counts: dict | None, dead: tuple[str, str] | None, is_subscription: bool
+) -> tuple[str | None, str]:
+    """Where an order in processing or active goes, from its tasks' counts by state."""
+    if not counts:
         return None, ""
-    dead = next((t for t in tasks if t["status"] == TaskStatus.DEAD), None)
     if dead:
-        return OrderStatus.ON_HOLD, f"Step “{dead['name']}” failed: {dead['last_error']}"[:500]
-    if all(t["status"] in FINISHED for t in tasks):
-        if order.is_subscription:
+        name, error = dead
+        return OrderStatus.ON_HOLD, f"Step “{name}” failed: {error}"[:500]
+    if counts["finished"] == counts["total"]:
+        if is_subscription:
             return OrderStatus.ACTIVE, "All steps done; the subscription keeps running"
         return OrderStatus.COMPLETED, "All steps done"
-    if any(t["runs"] > 0 or t["status"] in FINISHED for t in tasks):
+    if counts["started"]:
         return OrderStatus.ACTIVE, "Delivery under way"
     return None, ""
 

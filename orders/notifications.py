@@ -9,17 +9,20 @@ at least once; a failed send is retried with backoff and never touches the order
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
+from django.db import connection
 from django.db.models import F, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.services import password_set_link
 from core.backoff import RetryPolicy
+from core.bulk import rows_insert
 from core.delivery import LEASE_SECONDS, deliveries_claim, delivery_attempt, delivery_record
 
 from .models import NotificationTopic, Order, OrderNotification, OrderStatus
@@ -54,19 +57,44 @@ BATCH = 20
 Status = OrderNotification.Status
 
 
-def notification_queue(*, order: Order, to_status: str) -> OrderNotification | None:
+def notification_queue(*, order: Order, to_status: str) -> None:
     """Call inside the status change's transaction: the e-mail exists once the change commits.
 
     The e-mail queue sends due notifications every few seconds (`notifications_send_due`), so
     the request that changed the status (often a webhook) never waits for a mail server.
     """
-    if to_status not in NOTIFY_ON:
-        return None
+    notifications_queue(changes=[(order, to_status)])
+
+
+_QUEUED_COLUMNS = (
+    "order_id",
+    "to_status",
+    "email",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+)
+
+
+def notifications_queue(*, changes: Iterable[tuple[Order, str]]) -> None:
+    """`notification_queue` for many status changes (order, new status), in one INSERT (the
+    fulfillment processor moves a batch's orders together)."""
+    now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value
     # Due a little later, so changes that follow each other (paid, then delivery started a
     # second later) reach the client as one e-mail about the latest state.
-    due = timezone.now() + timedelta(seconds=settings.NOTIFY_COMBINE_SECONDS)
-    return OrderNotification.objects.create(
-        order=order, to_status=to_status, email=order.email, next_attempt_at=due
+    due = at(now + timedelta(seconds=settings.NOTIFY_COMBINE_SECONDS))
+    rows_insert(
+        OrderNotification,
+        _QUEUED_COLUMNS,
+        [
+            # Plain strings: COPY would write an enum member by its name.
+            (order.pk, str(to_status), order.email, Status.PENDING.value, 0, due, "", at(now))
+            for order, to_status in changes
+            if to_status in NOTIFY_ON
+        ],
     )
 
 

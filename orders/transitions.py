@@ -1,4 +1,5 @@
-"""The order status graph as data; `orders.services.order_transition` is the only mover."""
+"""The order status graph as data; `orders.services.order_transition` (and its batched form,
+`order_transition_many`) is the only mover."""
 
 from .models import OrderStatus as S
 

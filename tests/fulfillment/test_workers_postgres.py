@@ -27,7 +27,7 @@ from fulfillment import processor
 from fulfillment.models import FulfillmentTask, TaskAttempt
 from fulfillment.processor import process_due
 from fulfillment.services import task_retry_now
-from orders.models import Order
+from orders.models import Order, OrderNotification, OrderStatusChange
 
 from .factories import paid_order, product_with_plan
 
@@ -141,6 +141,79 @@ def test_two_thousand_tasks_are_shared_out_and_each_runs_exactly_once(client, tm
     assert set(shares) == {worker.name for worker in workers}, shares
     assert sum(shares.values()) == 2_000
     assert {o.status for o in Order.objects.filter(pk__in=[o.pk for o in orders])} == {"completed"}
+
+
+def test_two_workers_run_many_two_step_orders_exactly_once_and_complete_each_once(client, tmp_path):
+    template = paid_order(client, product_with_plan(NOOP, NOOP))
+    line = template.lines.get()
+    buyer = template.user
+    orders = Order.objects.bulk_create(
+        Order(
+            number=f"SMP-W-{i:04d}",
+            user=buyer,
+            email=f"buyer-{i}@example.com",
+            name="Buyer",
+            status="processing",
+            currency="USD",
+            subtotal_amount=1_000,
+            total_amount=1_000,
+        )
+        for i in range(300)
+    )
+    lines = {o.pk: o.lines.create(**_line_copy(line)) for o in orders}
+    now = timezone.now()
+    FulfillmentTask.objects.bulk_create(
+        FulfillmentTask(
+            order=order,
+            order_line=lines[order.pk],
+            position=position,
+            name="No-op",
+            kind="noop",
+            adapter="noop",
+            due_at=now,
+        )
+        for order in orders
+        for position in range(2)
+    )
+    orders.append(template)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'LOCK TABLE "{FulfillmentTask._meta.db_table}" IN EXCLUSIVE MODE')
+        workers = [Worker(tmp_path, "--once", "--batch", "40", env=worker_env()) for _ in range(2)]
+        wait_until(
+            lambda: workers_waiting_for_a_lock(cursor) == len(workers),
+            workers=workers,
+            what="every worker to try its first claim",
+        )
+    for worker in workers:
+        assert worker.process.wait(timeout=120) == 0, worker.output()
+
+    assert set(FulfillmentTask.objects.values_list("status", "runs")) == {("succeeded", 1)}
+    assert set(TaskAttempt.objects.values("task").annotate(n=Count("id")).values_list("n")) == {
+        (1,)
+    }
+    assert len(set(TaskAttempt.objects.values_list("worker", flat=True))) == 2
+    ids = [o.pk for o in orders]
+    assert set(Order.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"completed"}
+    # Each order completed once: straight from processing, or by way of active when its two
+    # tasks were in different batches; one e-mail per change.
+    paths = {}
+    for order_id, to_status in (
+        OrderStatusChange.objects.filter(order_id__in=ids, source="fulfillment")
+        .order_by("order_id", "created_at", "pk")
+        .values_list("order_id", "to_status")
+    ):
+        paths.setdefault(order_id, []).append(to_status)
+    assert set(paths) == set(ids)
+    assert {tuple(p) for p in paths.values()} <= {("completed",), ("active", "completed")}
+    e_mails = OrderNotification.objects.filter(order_id__in=ids).exclude(to_status="processing")
+    assert e_mails.count() == sum(len(p) for p in paths.values())
+
+
+def _line_copy(line) -> dict:
+    fields = ("product", "title", "configuration", "breakdown", "quantity", "billing", "target")
+    more = ("targets", "currency", "gross_amount", "discount_amount", "total_amount")
+    return {name: getattr(line, name) for name in fields + more}
 
 
 PANEL_STEP = {
