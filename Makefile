@@ -42,6 +42,7 @@ bench: install
 	$(PY) bench/fulfillment_bench.py
 	$(PY) bench/dashboard_bench.py $(DASHBOARD_BENCH_ARGS)
 	$(PY) bench/digest_bench.py $(DIGEST_BENCH_ARGS)
+	$(PY) bench/metrics_bench.py $(METRICS_BENCH_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

@@ -42,6 +42,8 @@ class Invoice(TimeStampedModel):
 
     class Meta:
         ordering = ["-issued_at", "-id"]
+        # /metrics sums totals by currency from this index alone, not the whole table.
+        indexes = [models.Index(fields=["currency", "total_amount"], name="invoice_currency_total")]
         constraints = [
             # One order invoice per order; renewals are keyed by the provider's invoice id.
             models.UniqueConstraint(

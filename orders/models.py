@@ -202,6 +202,9 @@ class OrderNotification(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The oldest pending, due e-mail (/metrics, the e-mail queue) without walking past
+        # every sent one in `next_attempt_at` order.
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx")]
 
     def __str__(self):
         return f"{self.order} → {self.to_status} ({self.status})"
