@@ -77,7 +77,6 @@ def test_two_runs_at_once_queue_each_digest_once():
     per_client = OutgoingEmail.objects.values("key").annotate(n=Count("id"))
     assert per_client.count() == CLIENTS and {row["n"] for row in per_client} == {1}
     counts = [tuple(map(int, SUMMARY.search(out.decode()).groups())) for out, _ in outputs]
-    assert all(queued for queued, _ in counts), counts  # both runs queued some
     assert sum(queued for queued, _ in counts) == CLIENTS
     assert sum(already for _, already in counts) == CLIENTS
 
