@@ -31,9 +31,7 @@ import argparse
 import csv
 import http.client
 import io
-import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -615,7 +613,13 @@ def main(argv=None) -> int:
     harness.require_wrk()
     if len(args.db) > 1:
         # Django is set up once per process, for one database: each runs in a child process.
-        return run_each_db(args, argv)
+        return harness.run_per_database(
+            __file__,
+            "dashboard",
+            args.db,
+            argv if argv is not None else sys.argv[1:],
+            lambda runs: report(runs, args),
+        )
     machine = harness.machine_info()
     try:
         run = bench_database(args.db[0], args)
@@ -642,25 +646,6 @@ def main(argv=None) -> int:
     return 0
 
 
-def run_each_db(args, argv) -> int:
-    """This script once per database (`--db <one>`), then one table for all of them."""
-    passed = _without_db(list(argv if argv is not None else sys.argv[1:]))
-    runs, failed = [], []
-    for db in args.db:
-        proc = subprocess.run([harness.PYTHON, __file__, *passed, "--db", db], check=False)
-        path = RESULTS_DIR / f"dashboard-{db}.json"
-        if proc.returncode or not path.exists():
-            failed.append(db)
-        else:
-            runs.append(json.loads(path.read_text()))
-    if runs:
-        report(runs, args)
-    if failed:
-        print(f"Harness failed for: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
-
-
 def report(runs: list[dict], args) -> None:
     """Print the table and checks; write them to bench/results/dashboard-table.md."""
     text = table(runs, args)
@@ -680,18 +665,6 @@ def report(runs: list[dict], args) -> None:
     print(text)
     print()
     print("\n".join(lines))
-
-
-def _without_db(argv: list[str]) -> list[str]:
-    out, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--db":
-            skip = True
-        elif not arg.startswith("--db="):
-            out.append(arg)
-    return out
 
 
 if __name__ == "__main__":

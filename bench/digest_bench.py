@@ -25,8 +25,6 @@ bench/results/digest-table.md. Exits non-zero only when the harness itself fails
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -425,7 +423,13 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if len(args.db) > 1:
         # Django is set up once per process, for one database: each runs in a child process.
-        return run_each_db(args, argv)
+        return harness.run_per_database(
+            __file__,
+            "digest",
+            args.db,
+            argv if argv is not None else sys.argv[1:],
+            lambda runs: report(runs, args),
+        )
     machine = harness.machine_info()
     try:
         run = bench_database(args.db[0], args)
@@ -444,28 +448,6 @@ def main(argv=None) -> int:
     harness.write_json(path, run)
     log(f"results in {path}")
     report([run], args)
-    return 0
-
-
-def run_each_db(args, argv) -> int:
-    passed, skip = [], False
-    for arg in argv if argv is not None else sys.argv[1:]:
-        if not skip and not arg.startswith("--db"):
-            passed.append(arg)
-        skip = arg == "--db"
-    runs, failed = [], []
-    for db in args.db:
-        proc = subprocess.run([harness.PYTHON, __file__, *passed, "--db", db], check=False)
-        path = RESULTS_DIR / f"digest-{db}.json"
-        if proc.returncode or not path.exists():
-            failed.append(db)
-        else:
-            runs.append(json.loads(path.read_text()))
-    if runs:
-        report(runs, args)
-    if failed:
-        print(f"Harness failed for: {', '.join(failed)}", file=sys.stderr)
-        return 1
     return 0
 
 

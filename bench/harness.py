@@ -499,3 +499,31 @@ def error_count(result: dict) -> int:
     return (
         result["non_2xx_3xx"] + result.get("unexpected", 0) + sum(result["socket_errors"].values())
     )
+
+
+def run_per_database(script: str, name: str, dbs, argv, report) -> int:
+    """Run `script` once per database (`--db <one>`, its other arguments kept), each writing
+    bench/results/<name>-<db>.json; then `report(runs)` over all of them. Non-zero when a run
+    failed."""
+    passed, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--db":
+            skip = True
+        elif not arg.startswith("--db="):
+            passed.append(arg)
+    runs, failed = [], []
+    for db in dbs:
+        proc = subprocess.run([PYTHON, script, *passed, "--db", db], check=False)
+        path = BENCH_DIR / "results" / f"{name}-{db}.json"
+        if proc.returncode or not path.exists():
+            failed.append(db)
+        else:
+            runs.append(json.loads(path.read_text()))
+    if runs:
+        report(runs)
+    if failed:
+        print(f"Harness failed for: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
