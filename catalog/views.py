@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core.api import json_error
@@ -19,6 +20,7 @@ from .forms import CatalogQueryForm, ConfiguratorForm, PresetForm, SuggestionCho
 from .pricing import price_configuration
 from .selectors import (
     SORT_LABELS,
+    ProductCard,
     campaign_rules_cached,
     catalog_page,
     category_list,
@@ -58,10 +60,33 @@ def _listing_fragment(params: dict, version: int) -> tuple[int, str, str]:
             page=params["page"],
             version=version,
         )
-        html = render_to_string("catalog/_results.html", {"page": page, "params": params})
+        html = render_to_string(
+            "catalog/_results.html",
+            {"page": page, "params": params, "cards_html": _cards_html(page.cards, version)},
+        )
         cached = (page.count, html, page.showing)
         cache.set(key, cached, settings.CATALOG_CACHE_SECONDS)
     return cached
+
+
+def _cards_html(cards: list[ProductCard], version: int) -> list[str]:
+    """Each listing card's markup, cached per product, pricing version and the price shown
+    (a campaign starting or ending changes the key): different searches and pages show
+    the same cards, and rendering 24 of them costs about as much as the search itself."""
+    keys = [
+        f"catalog:card:{version}:{c.product.pk}:{c.price.amount}:{c.sale_price.amount}:"
+        f"{c.price.currency}:{hashlib.sha256(c.badge.encode()).hexdigest()[:12]}"
+        for c in cards
+    ]
+    found = cache.get_many(keys)
+    rendered = {
+        key: render_to_string("includes/product_card.html", {"card": card})
+        for key, card in zip(keys, cards, strict=True)
+        if key not in found
+    }
+    if rendered:
+        cache.set_many(rendered, settings.PRICING_CACHE_SECONDS)
+    return [mark_safe(found.get(key) or rendered[key]) for key in keys]  # noqa: S308 (our render)
 
 
 @require_GET
