@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "fulfillment",
     "billing",
     "dashboard",
+    "experiments",
     "cms",
     "backoffice",
 ]
