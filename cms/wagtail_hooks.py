@@ -3,6 +3,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from catalog.models import Bundle
+from experiments.models import Experiment
 
 
 class BundleViewSet(SnippetViewSet):
@@ -29,3 +30,39 @@ class BundleViewSet(SnippetViewSet):
 
 
 register_snippet(BundleViewSet)
+
+
+class ExperimentViewSet(SnippetViewSet):
+    """Merchandising experiments: staff author the variants here (every save a revision);
+    starting and stopping go through `experiments.services.experiment_transition`."""
+
+    model = Experiment
+    icon = "pick"
+    menu_label = "Experiments"
+    menu_order = 210
+    add_to_admin_menu = True
+    list_display = ["name", "product", "goal", "status", "started_at"]
+    list_filter = ["status", "goal"]
+    search_fields = ["name", "key"]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("key"),
+        FieldPanel("product"),
+        FieldPanel("goal"),
+        InlinePanel(
+            "variants",
+            label="Variants",
+            min_num=2,
+            panels=[
+                FieldPanel("name"),
+                FieldPanel("is_control"),
+                FieldPanel("weight"),
+                FieldPanel("bundle"),
+                FieldPanel("hero_heading"),
+                FieldPanel("hero_text"),
+            ],
+        ),
+    ]
+
+
+register_snippet(ExperimentViewSet)

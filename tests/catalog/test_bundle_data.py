@@ -12,6 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from catalog.models import Bundle, BundleItem
 from catalog.selectors import pricing_version
+from tests.admin_forms import form_data
 
 from .factories import ProductFactory
 
@@ -88,25 +89,6 @@ def editor(client):
     return client
 
 
-def form_data(page) -> dict:
-    """What a browser would submit for the page's bundle form unchanged."""
-    form = page.select_one("input[name=headline]").find_parent("form")
-    data = {}
-    for field in form.select("input[name], select[name], textarea[name]"):
-        name = field["name"]
-        if field.name == "select":
-            chosen = field.select_one("option[selected]")
-            data[name] = chosen["value"] if chosen else ""
-        elif field.name == "textarea":
-            data[name] = field.get_text()
-        elif field.get("type") == "checkbox":
-            if field.has_attr("checked"):
-                data[name] = field.get("value", "on")
-        elif field.get("type") not in ("submit", "button"):
-            data[name] = field.get("value", "")
-    return data
-
-
 @pytest.mark.django_db
 def test_a_bundle_edit_in_the_admin_keeps_a_revision_and_reprices(editor):
     a, b = ProductFactory(base_amount=10_000), ProductFactory(base_amount=5_000)
@@ -114,7 +96,7 @@ def test_a_bundle_edit_in_the_admin_keeps_a_revision_and_reprices(editor):
     for position, product in enumerate((a, b)):
         BundleItem.objects.create(bundle=bundle, product=product, sort_order=position)
     url = f"/cms-admin/snippets/catalog/bundle/edit/{bundle.pk}/"
-    data = form_data(BeautifulSoup(editor.get(url).content, "html.parser"))
+    data = form_data("headline", BeautifulSoup(editor.get(url).content, "html.parser"))
     version = pricing_version()
 
     response = editor.post(url, {**data, "discount_percent": "20"})
@@ -137,7 +119,7 @@ def test_a_bundle_edit_in_the_admin_keeps_a_revision_and_reprices(editor):
 def test_a_bundle_needs_two_services(editor):
     a = ProductFactory()
     url = "/cms-admin/snippets/catalog/bundle/add/"
-    data = form_data(BeautifulSoup(editor.get(url).content, "html.parser"))
+    data = form_data("headline", BeautifulSoup(editor.get(url).content, "html.parser"))
     data.update(
         {
             "headline": "Solo",

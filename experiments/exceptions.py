@@ -1,0 +1,10 @@
+from core.exceptions import ApplicationError
+
+
+class ExperimentNotReady(ApplicationError):
+    code = "experiment_not_ready"
+
+
+class ExperimentTransitionInvalid(ApplicationError):
+    code = "experiment_transition_invalid"
+    status = 409

@@ -1,0 +1,104 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable, RevisionMixin
+
+from catalog.models import Bundle, Product
+from core.models import TimeStampedModel
+
+from .assignment import BUCKETS
+
+
+class Experiment(RevisionMixin, ClusterableModel, TimeStampedModel):
+    """An A/B test of one storefront page's merchandising, authored as a Wagtail snippet
+    (every save a revision). Variants never carry a price: a bundle variant offers a
+    bundle that exists, priced by the pricing service like any other."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+
+    class Goal(models.TextChoices):
+        ADD_TO_CART = "add_to_cart", "Add to cart"
+        PAID_ORDER = "paid_order", "Paid order"
+
+    key = models.SlugField(
+        max_length=60,
+        unique=True,
+        help_text="Part of every visitor's assignment: changing it reshuffles everyone.",
+    )
+    name = models.CharField(max_length=120)
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="experiments",
+        help_text="The product page tested; empty for the home page.",
+    )
+    goal = models.CharField(max_length=16, choices=Goal.choices, default=Goal.PAID_ORDER)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stopped_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(status="running"),
+                name="experiment_one_running_per_product",
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="running", product__isnull=True),
+                name="experiment_one_running_on_home",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def weights(self) -> list[tuple[str, int]]:
+        return [(v.name, v.weight) for v in self.variants.all()]
+
+
+class Variant(Orderable):
+    """One arm of an experiment: what its visitors see instead of the page as published
+    (the control shows the page unchanged)."""
+
+    experiment = ParentalKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    name = models.SlugField(max_length=40, help_text="Shown in results, e.g. control, bundle.")
+    is_control = models.BooleanField(default=False)
+    weight = models.PositiveIntegerField(
+        default=50, help_text="Share of the traffic, in parts of the variants' total."
+    )
+    bundle = models.ForeignKey(
+        Bundle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="experiment_variants",
+        help_text="Offer this bundle first on the page.",
+    )
+    hero_heading = models.CharField(max_length=120, blank=True)
+    hero_text = models.CharField(max_length=300, blank=True)
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "name"], name="variant_name_once")
+        ]
+
+    def __str__(self):
+        return f"{self.name} of {self.experiment_id}"
+
+    def clean(self):
+        if self.is_control and (self.bundle_id or self.hero_heading or self.hero_text):
+            raise ValidationError("The control shows the page as published: leave it empty.")
+        if self.weight > BUCKETS:
+            raise ValidationError({"weight": f"At most {BUCKETS}."})
