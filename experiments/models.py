@@ -102,3 +102,50 @@ class Variant(Orderable):
             raise ValidationError("The control shows the page as published: leave it empty.")
         if self.weight > BUCKETS:
             raise ValidationError({"weight": f"At most {BUCKETS}."})
+
+
+class Exposure(models.Model):
+    """A visitor (or account) shown an experiment's page, once per experiment: the first
+    variant seen is the one any later conversion counts for."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="exposures")
+    unit = models.CharField(max_length=80)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "unit"], name="exposure_once_per_unit")
+        ]
+
+    def __str__(self):
+        return f"{self.unit} saw {self.variant_id}"
+
+
+class Conversion(models.Model):
+    """An exposed unit reaching the experiment's goal, once per unit: its first add to cart,
+    or its first paid order (whose refunds subtract; refunded in full, it counts no more)."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="conversions")
+    unit = models.CharField(max_length=80)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    amount = models.PositiveBigIntegerField(default=0)
+    refunded_amount = models.PositiveBigIntegerField(default=0)
+    converted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "unit"], name="conversion_once_per_unit")
+        ]
+
+    def __str__(self):
+        return f"{self.unit} converted on {self.variant_id}"
+
+    @property
+    def counts(self) -> bool:
+        """A fully refunded order no longer counts as a conversion."""
+        return not (self.amount and self.refunded_amount >= self.amount)

@@ -1,8 +1,13 @@
+from collections.abc import Sequence
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from orders.models import Order
+
 from .exceptions import ExperimentNotReady, ExperimentTransitionInvalid
-from .models import Experiment
+from .models import Conversion, Experiment, Exposure
 
 Status = Experiment.Status
 # Draft → running → stopped; a stopped experiment stays stopped (its results are history).
@@ -61,3 +66,49 @@ def experiment_transition(*, experiment_id: int, to_status: str) -> Experiment:
             "Another experiment is already running on this page; stop it first."
         ) from None
     return experiment
+
+
+def exposures_record(rows: Sequence[tuple[int, int, str, datetime]]) -> None:
+    """(experiment id, variant id, unit, seen at) rows, in one statement; a unit already
+    exposed keeps its first variant."""
+    Exposure.objects.bulk_create(
+        [Exposure(experiment_id=e, variant_id=v, unit=u, seen_at=at) for e, v, u, at in rows],
+        ignore_conflicts=True,
+    )
+
+
+def conversion_record(
+    *, experiment_id: int, unit: str, order: Order | None = None, at: datetime | None = None
+) -> Conversion | None:
+    """The unit reached the goal: counted for the variant it saw first, once. A unit never
+    exposed counts nowhere (None)."""
+    variant_id = (
+        Exposure.objects.filter(experiment_id=experiment_id, unit=unit)
+        .values_list("variant_id", flat=True)
+        .first()
+    )
+    if variant_id is None:
+        return None
+    conversion = Conversion(
+        experiment_id=experiment_id,
+        variant_id=variant_id,
+        unit=unit,
+        order=order,
+        currency=order.currency if order else "",
+        amount=order.total_amount if order else 0,
+        converted_at=at or timezone.now(),
+    )
+    Conversion.objects.bulk_create([conversion], ignore_conflicts=True)
+    return Conversion.objects.get(experiment_id=experiment_id, unit=unit)
+
+
+@transaction.atomic
+def conversions_refund(*, order_id: int, refunded_amount: int) -> int:
+    """The order's total refunded so far (minor units) subtracts from the conversions it
+    made; refunded in full, they count no more. Returns how many conversions changed."""
+    changed = 0
+    for conversion in Conversion.objects.select_for_update().filter(order_id=order_id):
+        conversion.refunded_amount = min(refunded_amount, conversion.amount)
+        conversion.save(update_fields=["refunded_amount"])
+        changed += 1
+    return changed
