@@ -104,31 +104,34 @@ class Variant(Orderable):
             raise ValidationError({"weight": f"At most {BUCKETS}."})
 
 
-class Exposure(models.Model):
+class UnitRecord(models.Model):
+    """Something one unit (visitor or account) did in an experiment, at most once."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="%(class)ss")
+    unit = models.CharField(max_length=80)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "unit"], name="%(class)s_once_per_unit")
+        ]
+
+
+class Exposure(UnitRecord):
     """A visitor (or account) shown an experiment's page, once per experiment: the first
     variant seen is the one any later conversion counts for."""
 
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
-    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="exposures")
-    unit = models.CharField(max_length=80)
     seen_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["experiment", "unit"], name="exposure_once_per_unit")
-        ]
 
     def __str__(self):
         return f"{self.unit} saw {self.variant_id}"
 
 
-class Conversion(models.Model):
+class Conversion(UnitRecord):
     """An exposed unit reaching the experiment's goal, once per unit: its first add to cart,
     or its first paid order (whose refunds subtract; refunded in full, it counts no more)."""
 
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
-    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="conversions")
-    unit = models.CharField(max_length=80)
     order = models.ForeignKey(
         "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -137,15 +140,5 @@ class Conversion(models.Model):
     refunded_amount = models.PositiveBigIntegerField(default=0)
     converted_at = models.DateTimeField()
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["experiment", "unit"], name="conversion_once_per_unit")
-        ]
-
     def __str__(self):
         return f"{self.unit} converted on {self.variant_id}"
-
-    @property
-    def counts(self) -> bool:
-        """A fully refunded order no longer counts as a conversion."""
-        return not (self.amount and self.refunded_amount >= self.amount)
