@@ -2,6 +2,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from orders.models import Order
@@ -16,8 +18,8 @@ TRANSITIONS = {Status.DRAFT: {Status.RUNNING}, Status.RUNNING: {Status.STOPPED}}
 
 def experiment_check_ready(experiment: Experiment) -> None:
     """Refuse to start what cannot split traffic: one control, another variant, a positive
-    total weight, and bundles that are on sale and hold the product tested."""
-    variants = list(experiment.variants.all())
+    total weight, and bundles that are active and hold the product tested."""
+    variants = list(experiment.variants.select_related("bundle").prefetch_related("bundle__items"))
     controls = [v for v in variants if v.is_control]
     if len(controls) != 1:
         raise ExperimentNotReady("An experiment needs exactly one control variant.")
@@ -31,10 +33,8 @@ def experiment_check_ready(experiment: Experiment) -> None:
             continue
         if not bundle.is_active:
             raise ExperimentNotReady(f"Variant “{variant.name}” offers an inactive bundle.")
-        if (
-            experiment.product_id
-            and not bundle.items.filter(product_id=experiment.product_id).exists()
-        ):
+        products = {item.product_id for item in bundle.items.all()}
+        if experiment.product_id and experiment.product_id not in products:
             raise ExperimentNotReady(
                 f"Variant “{variant.name}” offers a bundle without the product tested."
             )
@@ -102,13 +102,9 @@ def conversion_record(
     return Conversion.objects.get(experiment_id=experiment_id, unit=unit)
 
 
-@transaction.atomic
 def conversions_refund(*, order_id: int, refunded_amount: int) -> int:
     """The order's total refunded so far (minor units) subtracts from the conversions it
     made; refunded in full, they count no more. Returns how many conversions changed."""
-    changed = 0
-    for conversion in Conversion.objects.select_for_update().filter(order_id=order_id):
-        conversion.refunded_amount = min(refunded_amount, conversion.amount)
-        conversion.save(update_fields=["refunded_amount"])
-        changed += 1
-    return changed
+    return Conversion.objects.filter(order_id=order_id).update(
+        refunded_amount=Least(Value(refunded_amount), F("amount"))
+    )
