@@ -395,7 +395,7 @@ def rolled_back() -> Iterator[None]:
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         STRIPE_WEBHOOK_MODE="inline",
         SANDBOX_POLL_SECONDS=0,
-        SEARCH_TELEMETRY_FLUSH_SECONDS=0,
+        TELEMETRY_FLUSH_SECONDS=0,
     ):
         try:
             with transaction.atomic():

@@ -15,6 +15,7 @@ from core.sequences import sequence_next
 from orders.models import Order
 
 from .models import Invoice, InvoiceLine, InvoiceSequence, Refund, Subscription
+from .signals import invoice_refunded
 
 
 def _next_invoice_number(year: int) -> str:
@@ -208,4 +209,5 @@ def _refund_apply(invoice, provider_id, amount, currency, reason) -> tuple[Refun
         else Invoice.Status.PARTIALLY_REFUNDED
     )
     invoice.save(update_fields=["refunded_amount", "status", "updated_at"])
+    invoice_refunded.send(sender=Invoice, invoice=invoice)
     return refund, True

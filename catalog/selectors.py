@@ -101,9 +101,15 @@ def pricing_version_forget() -> None:
     _recent_version = (0, float("-inf"))
 
 
+def pricing_key(name: str, *, version: int) -> str:
+    return f"pricing:{version}:{name}"
+
+
 def pricing_cached(name: str, *, version: int, load):
     """`load()` cached under the pricing version: never stale, whatever the cache backend."""
-    return cache.get_or_set(f"pricing:{version}:{name}", load, settings.PRICING_CACHE_SECONDS)
+    return cache.get_or_set(
+        pricing_key(name, version=version), load, settings.PRICING_CACHE_SECONDS
+    )
 
 
 _memo: dict[str, tuple[str, object]] = {}
@@ -114,7 +120,7 @@ def _memoised(name: str, *, version: int, load):
     more to unpickle from the shared cache than to build (the spelling vocabulary). A token
     in the shared cache names the build of this version, so a cleared cache or a version
     number seen before (a restored database) never serves an old build."""
-    key = f"pricing:{version}:{name}:build"
+    key = pricing_key(f"{name}:build", version=version)
     token = cache.get(key)
     if token is None:
         cache.add(key, uuid.uuid4().hex, settings.PRICING_CACHE_SECONDS)
@@ -432,7 +438,7 @@ def product_get_for_pricing(
 def products_for_pricing(pks, *, version: int) -> dict[int, Product]:
     """Products with everything pricing reads, by pk, as of `version`. Cache misses are
     loaded together (a fixed number of queries however many products)."""
-    keys = {pk: f"pricing:{version}:product:{pk}" for pk in set(pks)}
+    keys = {pk: pricing_key(f"product:{pk}", version=version) for pk in set(pks)}
     found = cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in found]
     if missing:

@@ -232,6 +232,7 @@ def checkout_submit(
     targets: Mapping[int, Sequence[str]],
     checkout_token: uuid.UUID,
     priced: CartView | None = None,
+    visitor_id: str = "",
 ) -> tuple[Order, CheckoutSession, bool]:
     """Order + first CheckoutSession in one transaction; (order, session, created).
 
@@ -257,6 +258,7 @@ def checkout_submit(
         pricing=view.pricing,
         targets=accounts,
         checkout_token=checkout_token,
+        visitor_id=visitor_id,
     )
     if not created:
         return order, session_latest(order=order), False

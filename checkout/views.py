@@ -13,9 +13,11 @@ from catalog.selectors import bundle_get_active, product_get_for_pricing
 from core.api import base_url, json_error
 from core.exceptions import ApplicationError
 from core.views import csrf_retryable
+from core.visitors import visitor_id_known
 from orders.models import Order, OrderStatus
 from orders.notifications import order_link_valid
 
+from .events import cart_items_added
 from .exceptions import GatewayError
 from .forms import CartQuantityForm, CheckoutForm
 from .gateways import get_gateway
@@ -76,6 +78,7 @@ def cart_add_item(request, slug, *, refused=None):
             error = exc.message
         else:
             messages.success(request, f"Added {product.title} to your cart.")
+            cart_items_added.send(sender=None, request=request, product_ids=[product.pk])
             return redirect("checkout:cart")
     if refused is not None:
         return refused(request, slug, form=form, error=error)
@@ -100,6 +103,11 @@ def cart_bundle_add(request, bundle_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Added {bundle.headline} to your cart.")
+        cart_items_added.send(
+            sender=None,
+            request=request,
+            product_ids=[item.product_id for item in bundle.items.all()],
+        )
     return redirect("checkout:cart")
 
 
@@ -180,6 +188,7 @@ def _place(request, cart, form, view):
             targets=form.targets(),
             checkout_token=data["checkout_token"],
             priced=view,
+            visitor_id=visitor_id_known(request),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

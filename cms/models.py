@@ -9,6 +9,7 @@ from wagtail.search import index
 
 from catalog.selectors import category_list, pricing_version
 from core.page_cache import is_stateless_visitor
+from experiments.storefront import mark_private, variant_shown
 
 from .blocks import HOME_BLOCKS, MARKETING_BLOCKS
 
@@ -56,13 +57,21 @@ class HomePage(Page):
     class Meta:
         verbose_name = "home page"
 
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        return mark_private(response, response.context_data["shown"])
+
     def get_context(self, request, *args, **kwargs):
+        """The published hero, or the one of the experiment's variant this visitor is shown."""
         context = super().get_context(request, *args, **kwargs)
+        version = pricing_version(recent=is_stateless_visitor(request))
         featured = self.featured.select_related("product__category").filter(product__is_active=True)
         context["featured_products"] = [item.product for item in featured]
-        context["categories"] = category_list(
-            version=pricing_version(recent=is_stateless_visitor(request))
-        )
+        context["categories"] = category_list(version=version)
+        shown = context["shown"] = variant_shown(request, version=version, product_id=None)
+        variant = shown.variant if shown else None
+        context["hero_heading"] = (variant and variant.hero_heading) or self.hero_heading
+        context["hero_text"] = (variant and variant.hero_text) or self.hero_text
         return context
 
 
@@ -79,8 +88,19 @@ class ProductMarketingPage(Page):
     product = models.OneToOneField(
         "catalog.Product", on_delete=models.PROTECT, related_name="marketing_page"
     )
+    headline = models.CharField(
+        max_length=120, blank=True, help_text="A promise shown above the summary."
+    )
     tagline = models.CharField(
         max_length=200, blank=True, help_text="Replaces the catalog summary."
+    )
+    featured_bundle = models.ForeignKey(
+        "catalog.Bundle",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Offered first, as the recommended bundle (it must hold this product).",
     )
     body = StreamField(MARKETING_BLOCKS, blank=True, use_json_field=True)
 
@@ -90,7 +110,9 @@ class ProductMarketingPage(Page):
     content_panels = [
         *Page.content_panels,
         FieldPanel("product"),
+        FieldPanel("headline"),
         FieldPanel("tagline"),
+        FieldPanel("featured_bundle"),
         FieldPanel("body"),
     ]
     search_fields = [*Page.search_fields, index.SearchField("tagline"), index.SearchField("body")]

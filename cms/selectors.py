@@ -9,14 +9,16 @@ from django.core.cache import cache, caches
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from catalog.selectors import pricing_cached
+from catalog.selectors import pricing_cached, pricing_key
 
 from .models import HomePage, ProductMarketingPage, SiteSettings
 
 
 @dataclass(frozen=True)
 class MarketingContent:
+    headline: str
     tagline: str
+    featured_bundle_id: int | None
     hero_html: SafeString
     body_html: SafeString
 
@@ -24,25 +26,32 @@ class MarketingContent:
 def marketing_page_live(*, product, version: int) -> ProductMarketingPage | None:
     """The product's published marketing page; drafts and unpublished pages do not count.
 
-    Cached under the pricing version, which publishing, unpublishing or deleting one bumps;
-    the products that have one are cached as one set, so the many without cost no query.
+    Cached under the pricing version, which publishing, unpublishing or deleting one bumps.
+    One query loads every live page (staff write tens, not thousands), caching each under
+    its product and answering with the set of products that have one, so the many without
+    cost no query and a cold page with one costs a single query.
     """
     with_pages = pricing_cached(
-        "marketing-products",
-        version=version,
-        load=lambda: frozenset(
-            ProductMarketingPage.objects.live().values_list("product_id", flat=True)
-        ),
+        "marketing-products", version=version, load=lambda: _marketing_pages_load(version)
     )
     if product.pk not in with_pages:
         return None
     found = pricing_cached(
         f"marketing-page:{product.pk}",
         version=version,
-        # A tuple, so that "no page" is cached too.
-        load=lambda: (ProductMarketingPage.objects.live().filter(product=product).first(),),
+        # Evicted alone (a bounded cache): read again by itself.
+        load=lambda: ProductMarketingPage.objects.live().filter(product=product).first(),
     )
-    return found[0]
+    return found
+
+
+def _marketing_pages_load(version: int) -> frozenset[int]:
+    pages = {page.product_id: page for page in ProductMarketingPage.objects.live()}
+    cache.set_many(
+        {pricing_key(f"marketing-page:{pk}", version=version): p for pk, p in pages.items()},
+        settings.PRICING_CACHE_SECONDS,
+    )
+    return frozenset(pages)
 
 
 def marketing_content(*, page: ProductMarketingPage, preview: bool = False) -> MarketingContent:
@@ -59,7 +68,11 @@ def marketing_content(*, page: ProductMarketingPage, preview: bool = False) -> M
         if not preview:
             cache.set(key, cached, settings.CMS_CACHE_SECONDS)
     return MarketingContent(
-        tagline=page.tagline, hero_html=mark_safe(cached[0]), body_html=mark_safe(cached[1])
+        headline=page.headline,
+        tagline=page.tagline,
+        featured_bundle_id=page.featured_bundle_id,
+        hero_html=mark_safe(cached[0]),
+        body_html=mark_safe(cached[1]),
     )
 
 

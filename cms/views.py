@@ -21,7 +21,9 @@ from checkout.views import cart_add_item
 from core.exceptions import ApplicationError
 from core.page_cache import is_stateless_visitor
 from core.views import csrf_retryable
+from experiments.storefront import mark_private, variant_shown
 
+from .merchandising import product_copy
 from .selectors import home_page_live, marketing_content, marketing_page_live
 
 
@@ -71,6 +73,13 @@ def product_page_response(request, slug, *, marketing=None, form=None, error=Non
     marketing = marketing if preview else marketing_page_live(product=product, version=version)
     content = marketing_content(page=marketing, preview=preview) if marketing else None
     campaigns = campaign_rules_cached(product=product, version=version)
+    shown = variant_shown(request, version=version, product_id=product.pk)
+    copy = product_copy(
+        summary=product.summary,
+        content=content,
+        bundles=bundle_list_for_product(product=product, version=version),
+        shown=shown,
+    )
     presets = preset_list_for_visitor(user=request.user, session=request.session, product=product)
     refused = form is not None
     if not refused:
@@ -87,7 +96,7 @@ def product_page_response(request, slug, *, marketing=None, form=None, error=Non
             )
         except ApplicationError as exc:
             error = exc.message
-    return render(
+    response = render(
         request,
         "cms/product_page.html",
         {
@@ -100,10 +109,12 @@ def product_page_response(request, slug, *, marketing=None, form=None, error=Non
             "campaign": next((c for c in campaigns if c.applies_to(product, timezone.now())), None),
             "tiers": list(product.tiers.all()),
             "marketing": content,
-            "bundles": bundle_list_for_product(product=product, version=version),
+            "copy": copy,
+            "bundles": copy.bundles,
         },
         status=400 if refused else 200,
     )
+    return mark_private(response, shown)
 
 
 def _configurator(request, product, presets):

@@ -1,13 +1,106 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, F, Q, Sum
+
+from catalog.selectors import pricing_cached
 
 from .models import Conversion, Experiment, Exposure, Variant
 from .statistics import Arm, Comparison, compare
 
 FULLY_REFUNDED = Q(amount__gt=0, refunded_amount__gte=F("amount"))
+
+
+@dataclass(frozen=True)
+class LiveVariant:
+    """What the storefront needs of a variant (plain values: cached and pickled cheaply)."""
+
+    id: int
+    name: str
+    weight: int
+    is_control: bool
+    bundle_id: int | None
+    hero_heading: str
+    hero_text: str
+
+    @classmethod
+    def of(cls, variant: Variant) -> LiveVariant:
+        return cls(
+            id=variant.pk,
+            name=variant.name,
+            weight=variant.weight,
+            is_control=variant.is_control,
+            bundle_id=variant.bundle_id,
+            hero_heading=variant.hero_heading,
+            hero_text=variant.hero_text,
+        )
+
+
+@dataclass(frozen=True)
+class LiveExperiment:
+    id: int
+    key: str
+    product_id: int | None  # None: the home page
+    goal: str
+    started_at: datetime | None
+    variants: tuple[LiveVariant, ...]
+
+    def weights(self) -> list[tuple[str, int]]:
+        return [(v.name, v.weight) for v in self.variants]
+
+    def variant_named(self, name: str) -> LiveVariant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+
+def experiments_running(*, version: int) -> dict[int | None, LiveExperiment]:
+    """Running experiments by the product page they test (None for the home page): one
+    query, then cached under the pricing version, which starting or stopping an
+    experiment and editing one bump, so every process shows the change on its next read."""
+    return pricing_cached("experiments-running", version=version, load=_running)
+
+
+def _running() -> dict[int | None, LiveExperiment]:
+    variants = (
+        Variant.objects.filter(experiment__status=Experiment.Status.RUNNING)
+        .select_related("experiment")
+        .order_by("experiment_id", "sort_order", "pk")
+    )
+    grouped: dict[int, list[Variant]] = {}
+    for variant in variants:
+        grouped.setdefault(variant.experiment_id, []).append(variant)
+    return {
+        group[0].experiment.product_id: _live(group[0].experiment, group)
+        for group in grouped.values()
+    }
+
+
+def _live(experiment: Experiment, variants: list[Variant]) -> LiveExperiment:
+    return LiveExperiment(
+        id=experiment.pk,
+        key=experiment.key,
+        product_id=experiment.product_id,
+        goal=experiment.goal,
+        started_at=experiment.started_at,
+        variants=tuple(LiveVariant.of(v) for v in variants),
+    )
+
+
+def variant_for_preview(
+    *, variant_id: int, product_id: int | None
+) -> tuple[LiveExperiment, LiveVariant] | None:
+    """A staff preview of one variant of any experiment (draft, running or stopped) on the
+    page it tests (one query); None when it tests another page."""
+    variant = (
+        Variant.objects.filter(pk=variant_id, experiment__product_id=product_id)
+        .select_related("experiment")
+        .first()
+    )
+    if variant is None:
+        return None
+    experiment = _live(variant.experiment, variants=[variant])
+    return experiment, experiment.variants[0]
 
 
 @dataclass(frozen=True)

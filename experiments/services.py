@@ -2,12 +2,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
 from orders.models import Order
 
+from .assignment import assignment_unit
 from .exceptions import ExperimentNotReady, ExperimentTransitionInvalid
 from .models import Conversion, Experiment, Exposure
 
@@ -31,6 +32,8 @@ def experiment_check_ready(experiment: Experiment) -> None:
         bundle = variant.bundle
         if bundle is None:
             continue
+        if experiment.product_id is None:
+            raise ExperimentNotReady(f"Variant “{variant.name}”: the home page offers no bundles.")
         if not bundle.is_active:
             raise ExperimentNotReady(f"Variant “{variant.name}” offers an inactive bundle.")
         products = {item.product_id for item in bundle.items.all()}
@@ -78,17 +81,24 @@ def exposures_record(rows: Sequence[tuple[int, int, str, datetime]]) -> None:
 
 
 def conversion_record(
-    *, experiment_id: int, unit: str, order: Order | None = None, at: datetime | None = None
+    *,
+    experiment_id: int,
+    units: Sequence[str],
+    order: Order | None = None,
+    at: datetime | None = None,
 ) -> Conversion | None:
-    """The unit reached the goal: counted for the variant it saw first, once. A unit never
-    exposed counts nowhere (None)."""
-    variant_id = (
-        Exposure.objects.filter(experiment_id=experiment_id, unit=unit)
-        .values_list("variant_id", flat=True)
+    """The buyer (one or more units: its visitor id and its account) reached the goal:
+    counted once, for the variant the earliest of its units saw first. Units never exposed
+    count nowhere (None)."""
+    first = (
+        Exposure.objects.filter(experiment_id=experiment_id, unit__in=units)
+        .order_by("seen_at", "pk")
+        .values_list("unit", "variant_id")
         .first()
     )
-    if variant_id is None:
+    if first is None:
         return None
+    unit, variant_id = first
     conversion = Conversion(
         experiment_id=experiment_id,
         variant_id=variant_id,
@@ -100,6 +110,50 @@ def conversion_record(
     )
     Conversion.objects.bulk_create([conversion], ignore_conflicts=True)
     return Conversion.objects.get(experiment_id=experiment_id, unit=unit)
+
+
+def conversions_for_order(*, order: Order, product_ids: Sequence[int]) -> list[Conversion]:
+    """A paid order converts every paid-order experiment its buyer was exposed to that ran
+    when the order was placed and tests its products' pages (or the home page)."""
+    placed = order.created_at
+    experiments = Experiment.objects.filter(
+        Q(product__isnull=True) | Q(product__in=product_ids),
+        goal=Experiment.Goal.PAID_ORDER,
+        started_at__lte=placed,
+    ).filter(Q(stopped_at__isnull=True) | Q(stopped_at__gte=placed))
+    units = buyer_units(account_id=order.user_id, visitor_id=order.visitor_id)
+    made = (
+        conversion_record(experiment_id=pk, units=units, order=order)
+        for pk in experiments.values_list("pk", flat=True)
+    )
+    return [conversion for conversion in made if conversion is not None]
+
+
+def conversions_for_cart(
+    *, account_id: int | None, visitor_id: str, product_ids: Sequence[int]
+) -> list[Conversion]:
+    """Items added to a cart convert the running add-to-cart experiments on their pages (or
+    the home page's) for the visitor."""
+    experiments = Experiment.objects.filter(
+        Q(product__isnull=True) | Q(product__in=product_ids),
+        goal=Experiment.Goal.ADD_TO_CART,
+        status=Experiment.Status.RUNNING,
+    )
+    units = buyer_units(account_id=account_id, visitor_id=visitor_id)
+    made = (
+        conversion_record(experiment_id=pk, units=units)
+        for pk in experiments.values_list("pk", flat=True)
+    )
+    return [conversion for conversion in made if conversion is not None]
+
+
+def buyer_units(*, account_id: int | None, visitor_id: str) -> list[str]:
+    """Every unit a buyer may have been exposed as: the account, and the browser's visitor
+    id from before signing in."""
+    units = [assignment_unit(account_id=account_id, visitor_id="")] if account_id else []
+    if visitor_id:
+        units.append(assignment_unit(account_id=None, visitor_id=visitor_id))
+    return units
 
 
 def conversions_refund(*, order_id: int, refunded_amount: int) -> int:

@@ -35,6 +35,11 @@ class Order(TimeStampedModel):
     is_subscription = models.BooleanField(default=False)
     # One checkout form render = one token: resubmits find the order instead of making another.
     checkout_token = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    # The browser's visitor id at checkout (core.visitors), so that experiments can attribute
+    # the paid order to the variant it saw before signing in.
+    visitor_id = models.CharField(
+        max_length=32, blank=True, default="", db_default="", editable=False
+    )
     paid_at = models.DateTimeField(null=True, blank=True)
     payment_reference = models.CharField(max_length=255, blank=True)
 

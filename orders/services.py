@@ -44,6 +44,7 @@ def order_place(
     pricing: CartPricing,
     targets: Mapping[object, Sequence[str]],
     checkout_token,
+    visitor_id: str = "",
 ) -> tuple[Order, bool]:
     """Create an order that copies `pricing` (totals and every line, delivered to each account
     in `targets[line.key]`); (order, created). A reused token returns its order.
@@ -66,6 +67,7 @@ def order_place(
                 total_amount=pricing.total.amount,
                 is_subscription=pricing.is_subscription,
                 checkout_token=checkout_token,
+                visitor_id=visitor_id,
             )
     except IntegrityError:
         # The token placed an order already (a resubmitted form, or two submits at once).

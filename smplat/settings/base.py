@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.visitors.VisitorCookieMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into the lockout page
@@ -225,8 +226,8 @@ PRICING_CACHE_SECONDS = env.int("PRICING_CACHE_SECONDS", default=3600)
 # recently (so cached listings cost no query); carts, checkout and sessions always read it.
 PRICING_VERSION_RECENT_SECONDS = env.float("PRICING_VERSION_RECENT_SECONDS", default=1.0)
 SEARCH_QUERY_MAX_LENGTH = 200
-SEARCH_TELEMETRY_FLUSH_SECONDS = env.float("SEARCH_TELEMETRY_FLUSH_SECONDS", default=1.0)
-SEARCH_TELEMETRY_BATCH = 200
+TELEMETRY_FLUSH_SECONDS = env.float("TELEMETRY_FLUSH_SECONDS", default=1.0)
+TELEMETRY_BATCH = 200
 
 LOGGING = {
     "version": 1,

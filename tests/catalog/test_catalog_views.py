@@ -218,7 +218,7 @@ def test_visitors_with_a_session_never_get_a_shared_page(client, catalog):
 def test_buffered_telemetry_is_written_in_batches_off_the_request(client, catalog, settings):
     from catalog.telemetry import search_buffer
 
-    settings.SEARCH_TELEMETRY_FLUSH_SECONDS = 0.05
+    settings.TELEMETRY_FLUSH_SECONDS = 0.05
     for query in ("followers", "views", "nothing at all"):
         client.get(URL, {"q": query})
     import time

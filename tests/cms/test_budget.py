@@ -7,7 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.images.models import Rendition
 
+from catalog.models import Product
+from experiments.telemetry import exposure_buffer
 from tests.catalog.factories import CampaignFactory, configurable_product
+from tests.experiments.factories import running
 
 from .factories import home_page, marketing_page
 
@@ -104,3 +107,22 @@ def test_clearing_page_caches_keeps_rendition_lookups():
     assert "renditions" in settings.CACHES
     assert Rendition.cache_backend is caches["renditions"]
     assert Rendition.cache_backend is not caches["default"]
+
+
+@pytest.mark.parametrize("cold", [True, False], ids=["cold", "warm"])
+def test_product_page_within_budget_with_an_experiment_running(
+    client, build, cold, django_assert_max_num_queries, settings
+):
+    """Exposures are buffered off the request, as in production (tests write at once)."""
+    settings.TELEMETRY_FLUSH_SECONDS = 60
+    url = build()
+    pitch = {"hero_heading": "Real followers in 48 hours"}
+    running(
+        Product.objects.get(slug="insta"), variants=(("control", True, 1), ("b", False, 1, pitch))
+    )
+    get(client, url)
+    if cold:
+        cache.clear()
+    with django_assert_max_num_queries(PRODUCT_PAGE_BUDGET):
+        get(client, url)
+    assert exposure_buffer.flush() >= 1

@@ -30,9 +30,9 @@ def test_a_visitor_who_saw_b_and_pays_is_one_conversion_for_b(running):
     exposures_record([(experiment.pk, bundle.pk, "visitor:v1", now)])
     exposures_record([(experiment.pk, control.pk, "visitor:v1", now)])  # later: ignored
     order, _ = placed_order()
-    conversion_record(experiment_id=experiment.pk, unit="visitor:v1", order=order)
+    conversion_record(experiment_id=experiment.pk, units=["visitor:v1"], order=order)
     second, _ = placed_order()
-    conversion_record(experiment_id=experiment.pk, unit="visitor:v1", order=second)
+    conversion_record(experiment_id=experiment.pk, units=["visitor:v1"], order=second)
     results = results_by_name(experiment)
     assert (results["bundle"].arm.exposures, results["bundle"].arm.conversions) == (1, 1)
     assert (results["control"].arm.exposures, results["control"].arm.conversions) == (0, 0)
@@ -44,7 +44,7 @@ def test_a_refund_subtracts_and_a_full_refund_removes_the_conversion(running):
     experiment, _, bundle = running
     exposures_record([(experiment.pk, bundle.pk, "account:7", timezone.now())])
     order, _ = placed_order()
-    conversion_record(experiment_id=experiment.pk, unit="account:7", order=order)
+    conversion_record(experiment_id=experiment.pk, units=["account:7"], order=order)
     assert conversions_refund(order_id=order.pk, refunded_amount=1_000) == 1
     result = results_by_name(experiment)["bundle"]
     assert result.arm.conversions == 1
@@ -57,7 +57,9 @@ def test_a_refund_subtracts_and_a_full_refund_removes_the_conversion(running):
 def test_a_visitor_who_saw_nothing_counts_nowhere(running):
     experiment, _, _ = running
     order, _ = placed_order()
-    assert conversion_record(experiment_id=experiment.pk, unit="visitor:never", order=order) is None
+    assert (
+        conversion_record(experiment_id=experiment.pk, units=["visitor:never"], order=order) is None
+    )
     assert not Conversion.objects.exists()
     assert all(r.arm.conversions == 0 for r in experiment_results(experiment=experiment))
 

@@ -1,35 +1,18 @@
 """Starting and stopping an experiment: only what can split traffic starts, one at a time
 per page, and a stopped experiment stays stopped."""
 
-from decimal import Decimal
-
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog.models import Bundle, BundleItem
 from experiments.exceptions import ExperimentNotReady, ExperimentTransitionInvalid
-from experiments.models import Experiment, Variant
+from experiments.models import Experiment
 from experiments.services import experiment_transition
 from tests.catalog.factories import ProductFactory
 
+from .factories import bundle_of, experiment
+
 pytestmark = pytest.mark.django_db
 RUNNING, STOPPED = Experiment.Status.RUNNING, Experiment.Status.STOPPED
-
-
-def bundle_of(*products, active=True):
-    bundle = Bundle.objects.create(
-        headline="Grow together", discount_percent=Decimal("10"), is_active=active
-    )
-    for product in products:
-        BundleItem.objects.create(bundle=bundle, product=product)
-    return bundle
-
-
-def experiment(product=None, *, key="hero", variants=(("control", True, 50), ("b", False, 50))):
-    found = Experiment.objects.create(key=key, name=key.title(), product=product)
-    for name, is_control, weight in variants:
-        Variant.objects.create(experiment=found, name=name, is_control=is_control, weight=weight)
-    return found
 
 
 def test_a_ready_experiment_starts_and_stops():
