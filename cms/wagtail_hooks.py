@@ -1,9 +1,14 @@
+from django.urls import path
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from catalog.models import Bundle
 from experiments.models import Experiment
+
+from . import experiment_admin
 
 
 class BundleViewSet(SnippetViewSet):
@@ -64,5 +69,24 @@ class ExperimentViewSet(SnippetViewSet):
         ),
     ]
 
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("results/<int:pk>/", experiment_admin.results, name="results"),
+            path(
+                "results/<int:pk>/<str:action>/",
+                experiment_admin.act,
+                name="act",
+            ),
+        ]
+
 
 register_snippet(ExperimentViewSet)
+
+
+@hooks.register("register_snippet_listing_buttons")
+def experiment_results_button(snippet, user, next_url=None):
+    if isinstance(snippet, Experiment):
+        yield ListingButton(
+            "Results", experiment_admin.results_url(snippet.pk), icon_name="view", priority=5
+        )

@@ -111,42 +111,71 @@ class VariantResult:
     comparison: Comparison | None  # against the control; None for the control itself
 
     @property
-    def revenue_per_visitor(self) -> dict[str, float]:
-        return {c: a / self.arm.exposures for c, a in self.revenue.items() if self.arm.exposures}
+    def revenue_per_visitor(self) -> dict[str, int]:
+        """Net revenue per exposed visitor, rounded to whole minor units."""
+        exposures = self.arm.exposures
+        return {c: round(a / exposures) for c, a in self.revenue.items() if exposures}
+
+
+def sample_enough(rows: list[VariantResult]) -> bool:
+    """Whether every comparison rests on enough visitors and outcomes to read it."""
+    return all(row.comparison.enough for row in rows if row.comparison)
 
 
 def experiment_results(*, experiment: Experiment) -> list[VariantResult]:
-    """Each variant's exposures, conversions and net revenue, compared with the control;
-    three queries whatever the traffic."""
-    variants = list(experiment.variants.all())
+    return experiments_results(experiments=[experiment])[experiment.pk]
+
+
+def experiments_results(*, experiments: list[Experiment]) -> dict[int, list[VariantResult]]:
+    """Each experiment's variants with their exposures, conversions and net revenue,
+    compared with the control; four queries however many experiments and visitors."""
+    ids = [e.pk for e in experiments]
+    if not ids:
+        return {}
+    variants = list(Variant.objects.filter(experiment_id__in=ids).order_by("sort_order", "pk"))
     exposures = dict(
-        Exposure.objects.filter(experiment=experiment)
+        Exposure.objects.filter(experiment_id__in=ids)
         .values_list("variant_id")
         .annotate(n=Count("pk"))
+        .order_by()
     )
     conversions = dict(
-        Conversion.objects.filter(experiment=experiment)
+        Conversion.objects.filter(experiment_id__in=ids)
         .exclude(FULLY_REFUNDED)
         .values_list("variant_id")
         .annotate(n=Count("pk"))
+        .order_by()
     )
     revenue: dict[int, dict[str, int]] = {}
     for variant_id, currency, net in (
-        Conversion.objects.filter(experiment=experiment, order__isnull=False)
+        Conversion.objects.filter(experiment_id__in=ids, order__isnull=False)
         .values_list("variant_id", "currency")
         .annotate(net=Sum(F("amount") - F("refunded_amount")))
+        .order_by()
     ):
         revenue.setdefault(variant_id, {})[currency] = net
     arms = {v.pk: Arm(exposures.get(v.pk, 0), conversions.get(v.pk, 0)) for v in variants}
-    control = next((v for v in variants if v.is_control), None)
-    return [
-        VariantResult(
-            variant=v,
-            arm=arms[v.pk],
-            revenue=revenue.get(v.pk, {}),
-            comparison=None
-            if control is None or v is control
-            else compare(arms[control.pk], arms[v.pk]),
+    results: dict[int, list[VariantResult]] = {pk: [] for pk in ids}
+    controls = {v.experiment_id: v for v in variants if v.is_control}
+    for v in variants:
+        control = controls.get(v.experiment_id)
+        results[v.experiment_id].append(
+            VariantResult(
+                variant=v,
+                arm=arms[v.pk],
+                revenue=revenue.get(v.pk, {}),
+                comparison=None
+                if control is None or v is control
+                else compare(arms[control.pk], arms[v.pk]),
+            )
         )
-        for v in variants
-    ]
+    return results
+
+
+def experiments_running_list(*, limit: int = 10) -> list[Experiment]:
+    """Running experiments with their page, the longest-running first (one query)."""
+    return list(
+        Experiment.objects.filter(status=Experiment.Status.RUNNING)
+        .select_related("product")
+        .order_by("started_at", "pk")[:limit]
+    )

@@ -23,10 +23,12 @@ from catalog.selectors import search_trending, search_zero_results
 from checkout.models import CheckoutSession
 from checkout.selectors import payment_observability, sessions_awaiting_payment
 from checkout.services import payment_link_resend, session_expire, session_regenerate
+from cms.experiment_admin import results_url
 from core.api import base_url
 from core.audit import audit_recent
 from core.exceptions import ApplicationError
 from core.models import Via
+from experiments.selectors import experiments_results, experiments_running_list, sample_enough
 from fulfillment.models import FulfillmentTask, TaskStatus
 from fulfillment.selectors import processor_health, tasks_dead_list
 from fulfillment.services import task_retry_dead
@@ -57,10 +59,16 @@ def index(request):
         {**failure, "last_seen_at": datetime.fromisoformat(failure["last_seen_at"])}
         for failure in payments["webhooks"]["failures"]
     ]
+    experiments = experiments_running_list()
+    results = experiments_results(experiments=experiments)
     return render(
         request,
         "dashboard/staff/index.html",
         {
+            "experiments": [
+                (e, results[e.pk], sample_enough(results[e.pk]), results_url(e.pk))
+                for e in experiments
+            ],
             "trending": search_trending(days=7, limit=10),
             "zero_results": search_zero_results(days=7, limit=10),
             "healthy": healthy,

@@ -6,6 +6,9 @@ from django.utils import timezone
 
 from catalog.models import SearchEvent
 from checkout.models import WebhookEvent, WebhookOutcome
+from experiments.services import exposures_record
+from tests.catalog.factories import ProductFactory
+from tests.experiments.factories import running
 
 from .staff_fixtures import STAFF_URL, dead_task, operator, placed_order, user
 
@@ -103,7 +106,7 @@ def test_staff_without_the_permissions_see_the_page_without_action_buttons(clien
 def _page_queries(client, django_assert_max_num_queries):
     """Queries of the page with cold caches (the footer's site settings are cached apart)."""
     caches["config"].clear()
-    with django_assert_max_num_queries(20) as captured:
+    with django_assert_max_num_queries(25) as captured:
         assert client.get(STAFF_URL).status_code == 200
     return len(captured)
 
@@ -116,6 +119,7 @@ def test_query_budget_is_the_same_for_a_little_and_a_lot_of_data(
     dead_task()
     failed_webhook()
     searches()
+    exposed(running(key="first"), 3)
     few = _page_queries(client, django_assert_max_num_queries)
     for i in range(12):
         placed_order()
@@ -123,4 +127,27 @@ def test_query_budget_is_the_same_for_a_little_and_a_lot_of_data(
     for _ in range(3):
         dead_task()
     searches()
+    exposed(running(ProductFactory(), key="second"), 40)
     assert _page_queries(client, django_assert_max_num_queries) == few
+
+
+def exposed(experiment, visitors: int) -> None:
+    variants = list(experiment.variants.all())
+    now = timezone.now()
+    exposures_record(
+        [(experiment.pk, variants[n % 2].pk, f"visitor:v{n}", now) for n in range(visitors)]
+    )
+
+
+def test_running_experiments_show_their_results_to_staff(client):
+    client.force_login(operator())
+    experiment = running(
+        ProductFactory(title="Insta Boost"),
+        key="pitch",
+        variants=(("control", True, 1), ("b", False, 1)),
+    )
+    exposed(experiment, 10)
+    page = client.get(STAFF_URL).content.decode()
+    assert "Experiments running" in page and "Pitch" in page and "on Insta Boost" in page
+    assert "Sample too small" in page
+    assert f"/cms-admin/snippets/experiments/experiment/results/{experiment.pk}/" in page

@@ -1,0 +1,6 @@
+from core.exceptions import ApplicationError
+
+
+class PromotionRefused(ApplicationError):
+    code = "promotion_refused"
+    status = 409
