@@ -87,10 +87,29 @@ VARIED_TARGETS = [
     _p95_below("product-varied", 50),
 ]
 LARGE_VARIED_TARGETS = [_p95_below("search-varied", 100)]
+# The same product rows with experiments running (issue 14): each measured by a server of
+# its own after bench/start_experiments.py, named "<row>+experiment".
+EXPERIMENT_ROWS = ("product", "product-varied")
+WITH_EXPERIMENT = "+experiment"
+
+
+def _no_worse(scenario: str, share: float) -> Target:
+    """`scenario` with an experiment running keeps at least 1 - share of its req/s."""
+    running = scenario + WITH_EXPERIMENT
+
+    def check(results):
+        ratio = results[running]["rps"] / results[scenario]["rps"]
+        return ratio >= 1 - share, f"{ratio:.2f} × without"
+
+    return Target(f"{running} req/s >= {1 - share:g} × {scenario}", check, (running, scenario))
+
+
+EXPERIMENT_TARGETS = [_no_worse(row, 0.1) for row in EXPERIMENT_ROWS]
 
 
 def targets_for(products: int) -> list[Target]:
-    return TARGETS + (LARGE_VARIED_TARGETS if products >= LARGE_CATALOG else VARIED_TARGETS)
+    varied = LARGE_VARIED_TARGETS if products >= LARGE_CATALOG else VARIED_TARGETS
+    return TARGETS + varied + EXPERIMENT_TARGETS
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,7 @@ class Suite:
     results_file: str  # bench/results/<results_file>-<db>.json
     run: Callable[..., dict[str, dict]]  # (server, env, args, workdir) -> results by scenario
     env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[dict[str, str], Path], None] | None = None  # before its server starts
 
 
 def _varied(name: str, workdir: Path) -> tuple[Scenario, Scenario]:
@@ -116,16 +136,35 @@ def _varied(name: str, workdir: Path) -> tuple[Scenario, Scenario]:
     return scenario(VARIED[name]), scenario(f"{VARIED[name]}-warmup")
 
 
-def _storefront(server, env, args, workdir):
+def _storefront(server, env, args, workdir, *, names=None, suffix=""):
     results = {}
-    for name in args.scenario:
+    for name in names or args.scenario:
         if name in VARIED:
             scenario, warmup = _varied(name, workdir)
-            results[name] = measure(server, scenario, args, probe=warmup, warmup=warmup)
+            results[name + suffix] = measure(server, scenario, args, probe=warmup, warmup=warmup)
         else:
             scenario = next(s for s in SCENARIOS if s.name == name)
-            results[name] = measure(server, scenario, args)
+            results[name + suffix] = measure(server, scenario, args)
     return results
+
+
+def _with_experiments(server, env, args, workdir):
+    rows = [name for name in EXPERIMENT_ROWS if name in args.scenario]
+    return _storefront(server, env, args, workdir, names=rows, suffix=WITH_EXPERIMENT)
+
+
+def _start_experiments(env: dict[str, str], workdir: Path) -> None:
+    out = harness.run_checked(
+        [
+            harness.PYTHON,
+            str(harness.BENCH_DIR / "start_experiments.py"),
+            "--paths",
+            str(workdir / "product.txt"),
+        ],
+        env=env,
+        what="start_experiments",
+    )
+    log(out.strip().splitlines()[-1])
 
 
 def _replaying(*specs):
@@ -150,6 +189,8 @@ SUITES = {
         _replaying(payments.WEBHOOK_INLINE),
         env={"STRIPE_WEBHOOK_MODE": "inline"},
     ),
+    # Last: the experiments it starts stay running in this database.
+    "experiment": Suite("experiment", "experiment", _with_experiments, prepare=_start_experiments),
 }
 
 
@@ -201,6 +242,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     unknown = [name for name in args.suite if name not in SUITES]
     if unknown:
         parser.error(f"unknown --suite {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+    args.suite.sort(key=list(SUITES).index)  # the experiment suite leaves experiments running
     return args
 
 
@@ -265,6 +307,8 @@ def bench_database(db: str, args) -> dict:
         results = {}
         for suite in (SUITES[name] for name in args.suite):
             suite_env = {**env, **suite.env}
+            if suite.prepare is not None:
+                suite.prepare(suite_env, workdir)
             with Server(suite_env, workdir / f"gunicorn-{suite.name}.log") as server:
                 for name, result in suite.run(server, suite_env, args, workdir).items():
                     results[name] = {"suite": suite.name, **result}
