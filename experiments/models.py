@@ -11,6 +11,12 @@ from core.models import TimeStampedModel
 from .assignment import BUCKETS
 
 
+SPLIT_LOCKED = (
+    "This experiment has started: its key, variants and weights decide who saw what, so they "
+    "stay as they are (copy and bundles may change). Create a new experiment for a new split."
+)
+
+
 class Experiment(RevisionMixin, ClusterableModel, TimeStampedModel):
     """An A/B test of one storefront page's merchandising, authored as a Wagtail snippet
     (every save a revision). Variants never carry a price: a bundle variant offers a
@@ -67,6 +73,17 @@ class Experiment(RevisionMixin, ClusterableModel, TimeStampedModel):
     def weights(self) -> list[tuple[str, int]]:
         return [(v.name, v.weight) for v in self.variants.all()]
 
+    @property
+    def split_locked(self) -> bool:
+        """Once started, the key and the weights decide who saw what: they no longer change."""
+        return self.status != self.Status.DRAFT
+
+    def clean(self):
+        if self.pk and self.split_locked:
+            stored = Experiment.objects.filter(pk=self.pk).values_list("key", flat=True).first()
+            if stored is not None and stored != self.key:
+                raise ValidationError({"key": SPLIT_LOCKED})
+
 
 class Variant(Orderable):
     """One arm of an experiment: what its visitors see instead of the page as published
@@ -102,6 +119,11 @@ class Variant(Orderable):
             raise ValidationError("The control shows the page as published: leave it empty.")
         if self.weight > BUCKETS:
             raise ValidationError({"weight": f"At most {BUCKETS}."})
+        experiment = self.experiment if self.experiment_id else None
+        if experiment is not None and experiment.split_locked:
+            stored = Variant.objects.filter(pk=self.pk).values_list("name", "weight").first()
+            if stored != (self.name, self.weight):
+                raise ValidationError(SPLIT_LOCKED)
 
 
 class UnitRecord(models.Model):

@@ -8,6 +8,8 @@ from experiments.models import Experiment
 from tests.admin_forms import form_data
 from tests.catalog.factories import ProductFactory
 
+from .factories import running
+
 pytestmark = pytest.mark.django_db
 ADD = "/cms-admin/snippets/experiments/experiment/add/"
 
@@ -57,3 +59,29 @@ def test_an_experiment_needs_two_variants(editor):
     response = editor.post(ADD, data)
     assert response.status_code == 200  # the form again, with the error
     assert not Experiment.objects.exists()
+
+
+def edit_form(editor, experiment) -> tuple[str, dict]:
+    url = f"/cms-admin/snippets/experiments/experiment/edit/{experiment.pk}/"
+    return url, form_data("name", BeautifulSoup(editor.get(url).content, "html.parser"))
+
+
+def test_a_started_experiment_keeps_its_split_but_its_copy_may_change(editor):
+    started = running(
+        ProductFactory(), key="locked", variants=(("control", True, 50), ("b", False, 50))
+    )
+    url, data = edit_form(editor, started)
+    data["variants-1-weight"] = "80"
+    response = editor.post(url, data)
+    assert (
+        response.status_code == 200 and "This experiment has started" in response.content.decode()
+    )
+    url, data = edit_form(editor, started)
+    data["key"] = "reshuffled"
+    assert editor.post(url, data).status_code == 200
+    url, data = edit_form(editor, started)
+    data["variants-1-hero_heading"] = "Fresh copy"
+    assert editor.post(url, data).status_code == 302
+    started.refresh_from_db()
+    assert started.key == "locked" and started.weights() == [("control", 50), ("b", 50)]
+    assert started.variants.get(name="b").hero_heading == "Fresh copy"
