@@ -90,3 +90,10 @@ def experiment_results_button(snippet, user, next_url=None):
         yield ListingButton(
             "Results", experiment_admin.results_url(snippet.pk), icon_name="view", priority=5
         )
+
+
+# Bundle proposals (cms/proposals.py); imported here, after the other snippets, to keep this
+# registration one block.
+from .proposals import BundleProposalViewSet  # noqa: E402
+
+register_snippet(BundleProposalViewSet)

@@ -8,3 +8,8 @@ class ExperimentNotReady(ApplicationError):
 class ExperimentTransitionInvalid(ApplicationError):
     code = "experiment_transition_invalid"
     status = 409
+
+
+class ProposalDecisionInvalid(ApplicationError):
+    code = "proposal_decision_invalid"
+    status = 409

@@ -1,6 +1,9 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable, RevisionMixin
@@ -9,7 +12,6 @@ from catalog.models import Bundle, Product
 from core.models import TimeStampedModel
 
 from .assignment import BUCKETS
-
 
 SPLIT_LOCKED = (
     "This experiment has started: its key, variants and weights decide who saw what, so they "
@@ -164,3 +166,84 @@ class Conversion(UnitRecord):
 
     def __str__(self):
         return f"{self.unit} converted on {self.variant_id}"
+
+
+class BundleProposal(TimeStampedModel):
+    """Two services bought together more often than chance, found in paid orders by the
+    proposal job (`experiments.proposals`), with its evidence. Staff accept it (a draft
+    bundle to edit and publish) or dismiss it; the job never proposes the pair again."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    # The pair in id order, so the unique constraint holds it once whichever came first.
+    product_a = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    product_b = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    orders_together = models.PositiveIntegerField(help_text="Paid orders holding both.")
+    orders_total = models.PositiveIntegerField(help_text="Paid orders in the period mined.")
+    support = models.DecimalField(
+        max_digits=5, decimal_places=4, help_text="Share of the paid orders holding both."
+    )
+    confidence_a_b = models.DecimalField(
+        max_digits=5, decimal_places=4, help_text="Share of the orders with A that hold B."
+    )
+    confidence_b_a = models.DecimalField(
+        max_digits=5, decimal_places=4, help_text="Share of the orders with B that hold A."
+    )
+    lift = models.DecimalField(
+        max_digits=12, decimal_places=4, help_text="How many times more often than chance."
+    )
+    mined_since = models.DateTimeField()
+    mined_until = models.DateTimeField()
+    searches = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Trending and zero-result searches naming either service: "
+        "[{'query', 'searches', 'found_nothing'}].",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.NEW, editable=False
+    )
+    bundle = models.ForeignKey(
+        Bundle,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The draft bundle made when staff accepted the proposal.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product_a", "product_b"], name="proposal_pair_once"),
+            models.CheckConstraint(
+                condition=Q(product_a__lt=F("product_b")), name="proposal_pair_in_id_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_a} + {self.product_b}"
+
+    @property
+    def confidence(self) -> Decimal:
+        return max(self.confidence_a_b, self.confidence_b_a)
+
+    @property
+    def searches_summary(self) -> str:
+        return ", ".join(
+            f"{s['query']} ({s['searches']}{', found nothing' if s['found_nothing'] else ''})"
+            for s in self.searches
+        )

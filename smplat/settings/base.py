@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything configurable comes from one Env."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -353,3 +354,14 @@ OPS_CHAT_WEBHOOK_WINDOW_MINUTES = env.int("OPS_CHAT_WEBHOOK_WINDOW_MINUTES", def
 # The weekly digest task stops starting batches after this long and queues its continuation,
 # so each run ends well within django-q2's 60 s task timeout.
 DIGEST_TASK_SECONDS = env.float("DIGEST_TASK_SECONDS", default=40.0)
+
+# Bundle proposals (docs/operations.md, "Bundle proposals"): pairs of services in at least
+# BUNDLE_PROPOSAL_MIN_ORDERS paid orders of the last BUNDLE_PROPOSAL_DAYS days, bought together
+# more often than chance (lift above BUNDLE_PROPOSAL_MIN_LIFT), become drafts for staff.
+BUNDLE_PROPOSAL_DAYS = env.int("BUNDLE_PROPOSAL_DAYS", default=90)
+BUNDLE_PROPOSAL_MIN_ORDERS = env.int("BUNDLE_PROPOSAL_MIN_ORDERS", default=3)
+BUNDLE_PROPOSAL_MIN_LIFT = Decimal(env.str("BUNDLE_PROPOSAL_MIN_LIFT", default="1"))
+# The saving an accepted proposal's draft bundle starts with; staff set the real one.
+BUNDLE_PROPOSAL_DISCOUNT_PERCENT = Decimal(
+    env.str("BUNDLE_PROPOSAL_DISCOUNT_PERCENT", default="10")
+)

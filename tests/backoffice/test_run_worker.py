@@ -80,6 +80,7 @@ def test_setup_schedules_is_idempotent_and_replaces_the_migrations_rows():
 
     assert rows() == first
     assert [row[1:7] for row in first] == [
+        ("Propose bundles", "experiments.tasks.propose_bundles", "", "W", None, -1),
         (
             "Run the worker queues",
             "backoffice.tasks.run_worker_queues",

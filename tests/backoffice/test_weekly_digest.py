@@ -3,6 +3,7 @@ week's figures and invoices (offers only for those who asked for them); nobody g
 whoever runs it how often; staff get the merchandising review."""
 
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -15,17 +16,21 @@ from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from backoffice.digests import digests_send, staff_digests_send
+from backoffice.digests.staff import staff_review
 from backoffice.management.commands.setup_schedules import SCHEDULES
 from catalog.models import SearchEvent
 from checkout.models import CheckoutSession
 from core.models import OutgoingEmail
 from core.outbox import emails_send_due
 from core.weeks import IsoWeek
+from experiments.models import BundleProposal
+from experiments.services import exposures_record
 from orders.models import OrderStatus
 from tests.backoffice.factories import bulk_clients, busy_client, in_week
 from tests.billing.factories import order_for, session_for
 from tests.catalog.factories import CampaignFactory, ProductFactory
 from tests.checkout.factories import user
+from tests.experiments.factories import running
 
 pytestmark = pytest.mark.django_db
 
@@ -235,6 +240,63 @@ def test_staff_get_the_merchandising_review(settings):
     assert "followers: 3" in text and "tiktok likes: 2" in text and "last month" not in text
     assert "https://smplat.example/dashboard/staff/" in email.body_html
     assert staff_digests_send(week=WEEK).already_sent == 1
+
+
+def proposal_made(a, b, *, at, **fields) -> BundleProposal:
+    proposal = BundleProposal.objects.create(
+        **{
+            "product_a": a,
+            "product_b": b,
+            "orders_together": 4,
+            "orders_total": 20,
+            "support": Decimal("0.2"),
+            "confidence_a_b": Decimal("0.5"),
+            "confidence_b_a": Decimal("0.8"),
+            "lift": Decimal("2.5"),
+            "mined_since": at - timedelta(days=90),
+            "mined_until": at,
+            **fields,
+        }
+    )
+    BundleProposal.objects.filter(pk=proposal.pk).update(created_at=at)
+    return proposal
+
+
+def test_the_review_lists_running_experiments_and_the_weeks_bundle_proposals(
+    settings, django_assert_num_queries
+):
+    settings.SITE_URL = "https://smplat.example"
+    staff = user("operator", is_staff=True)
+    boost = ProductFactory(title="Insta Boost")
+    likes, views = ProductFactory(title="TikTok Likes"), ProductFactory(title="YouTube Views")
+    experiment = running(boost, key="boost-hero")
+    home = running(key="home-hero")
+    control, b = experiment.variants.order_by("sort_order", "pk")
+    now = timezone.now()
+    exposures_record(
+        [(experiment.pk, control.pk, f"visitor:c{i}", now) for i in range(3)]
+        + [(experiment.pk, b.pk, "visitor:b1", now)]
+    )
+    searched = [{"query": "tiktok likes", "searches": 7, "found_nothing": True}]
+    proposal_made(boost, likes, at=in_week(WEEK), searches=searched)
+    proposal_made(likes, views, at=in_week(WEEK, days=4), status="dismissed")
+    proposal_made(boost, views, at=WEEK.since - timedelta(hours=1))  # the week before
+    with django_assert_num_queries(10):
+        review = staff_review(week=WEEK)
+    assert [experiment for experiment, _ in review.experiments] == [experiment, home]
+    assert [r.arm.exposures for r in review.experiments[0][1]] == [3, 1]
+    assert staff_digests_send(week=WEEK).queued == 1
+    text = OutgoingEmail.objects.get(key=f"staff_digest:{staff.pk}:{WEEK}").body_text
+    assert "Boost-Hero on Insta Boost, since " in text
+    assert "control 3 exposures, 0 conversions; b 1 exposure, 0 conversions" in text
+    assert "Home-Hero on the home page" in text
+    assert (
+        "Insta Boost + TikTok Likes: together in 4 of 20 paid orders, 2.50x chance; "
+        "searched: tiktok likes (7, found nothing)"
+    ) in text
+    assert "TikTok Likes + YouTube Views (dismissed)" in text
+    assert "Insta Boost + YouTube Views" not in text
+    assert "https://smplat.example/cms-admin/snippets/experiments/bundleproposal/" in text
 
 
 def test_the_weekly_schedule_runs_last_weeks_digests():

@@ -27,6 +27,8 @@ SCHEDULES = {
     "Sweep expired checkout sessions": ("checkout.tasks.sweep_checkout_sessions", "", 5),
     "Run the worker queues": ("backoffice.tasks.run_worker_queues", "{'seconds': 50}", 1),
     "Send the weekly digests": ("backoffice.tasks.send_weekly_digests", "", Weekly(0, 7)),
+    # Sunday night, so the week's review (sent on Monday) lists what it proposed.
+    "Propose bundles": ("experiments.tasks.propose_bundles", "", Weekly(6, 22)),
 }
 # Created by data migrations before this command existed; their work is in the queues now.
 RETIRED = ("Process due fulfillment tasks", "Retry order e-mails")
