@@ -141,16 +141,14 @@ class ProposalsRefreshed:
     pairs: int  # pairs above the thresholds and in no active bundle
     created: int
     updated: int  # new proposals given fresh evidence
-    since: datetime
-    until: datetime
 
 
-def proposals_refresh(*, now: datetime | None = None) -> ProposalsRefreshed:
+def proposals_refresh() -> ProposalsRefreshed:
     """Mine the paid orders of the last BUNDLE_PROPOSAL_DAYS days: propose each qualifying
     pair not in an active bundle and not proposed before, and refresh the evidence of the
     proposals still new. Accepted and dismissed ones are left as staff left them. The same
     number of queries whatever the number of orders."""
-    until = now or timezone.now()
+    until = timezone.now()
     since = until - timedelta(days=settings.BUNDLE_PROPOSAL_DAYS)
     baskets = order_baskets(since=since, until=until)
     bundled = [rule.product_ids for rule in bundle_rules()]
@@ -175,7 +173,7 @@ def proposals_refresh(*, now: datetime | None = None) -> ProposalsRefreshed:
         created, updated = _proposals_write(
             pairs, titles, _searches(since=since, until=until), since=since, until=until
         )
-    return ProposalsRefreshed(len(baskets), len(pairs), created, updated, since, until)
+    return ProposalsRefreshed(len(baskets), len(pairs), created, updated)
 
 
 @transaction.atomic
