@@ -1,7 +1,7 @@
 """The staff merchandising review of a week: what clients searched for (and did not find),
 how the bundles sold, how many checkouts were paid, the experiments running and the bundle
-proposals the week's job drafted. One e-mail per active staff account
-with an address; every one is sent, a quiet week being news too."""
+proposals the week's job drafted. One e-mail per active staff account with an address;
+every one is sent, a quiet week being news too."""
 
 from __future__ import annotations
 
