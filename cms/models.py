@@ -66,10 +66,13 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         version = pricing_version(recent=is_stateless_visitor(request))
         featured = self.featured.select_related("product__category").filter(product__is_active=True)
-        context["featured_products"] = [item.product for item in featured]
         context["categories"] = category_list(version=version)
         shown = context["shown"] = variant_shown(request, version=version, product_id=None)
         variant = shown.variant if shown else None
+        first = variant.featured_product_id if variant else None
+        context["featured_products"] = sorted(
+            (item.product for item in featured), key=lambda product: product.pk != first
+        )
         context["hero_heading"] = (variant and variant.hero_heading) or self.hero_heading
         context["hero_text"] = (variant and variant.hero_text) or self.hero_text
         return context

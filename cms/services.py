@@ -54,6 +54,13 @@ def _home_with(variant: Variant) -> HomePage:
         raise PromotionRefused("There is no published home page to promote the variant on.")
     page.hero_heading = variant.hero_heading or page.hero_heading
     page.hero_text = variant.hero_text or page.hero_text
+    if variant.featured_product_id:
+        items = sorted(
+            page.featured.all(), key=lambda i: i.product_id != variant.featured_product_id
+        )
+        for position, item in enumerate(items):
+            item.sort_order = position
+        page.featured.set(items)
     return page
 
 

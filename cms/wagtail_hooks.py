@@ -9,6 +9,7 @@ from catalog.models import Bundle
 from experiments.models import Experiment
 
 from . import experiment_admin
+from .proposals import BundleProposalViewSet
 
 
 class BundleViewSet(SnippetViewSet):
@@ -65,6 +66,7 @@ class ExperimentViewSet(SnippetViewSet):
                 FieldPanel("bundle"),
                 FieldPanel("hero_heading"),
                 FieldPanel("hero_text"),
+                FieldPanel("featured_product"),
             ],
         ),
     ]
@@ -91,9 +93,5 @@ def experiment_results_button(snippet, user, next_url=None):
             "Results", experiment_admin.results_url(snippet.pk), icon_name="view", priority=5
         )
 
-
-# Bundle proposals (cms/proposals.py); imported here, after the other snippets, to keep this
-# registration one block.
-from .proposals import BundleProposalViewSet  # noqa: E402
 
 register_snippet(BundleProposalViewSet)

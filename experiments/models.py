@@ -73,7 +73,8 @@ class Experiment(RevisionMixin, ClusterableModel, TimeStampedModel):
         return self.name
 
     def weights(self) -> list[tuple[str, int]]:
-        return [(v.name, v.weight) for v in self.variants.all()]
+        """(name, weight) in the editor's order, the order assignment walks."""
+        return [(v.name, v.weight) for v in self.variants.order_by("sort_order", "pk")]
 
     @property
     def split_locked(self) -> bool:
@@ -107,6 +108,14 @@ class Variant(Orderable):
     )
     hero_heading = models.CharField(max_length=120, blank=True)
     hero_text = models.CharField(max_length=300, blank=True)
+    featured_product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Home page: show this service first among the featured ones.",
+    )
 
     class Meta(Orderable.Meta):
         constraints = [
@@ -117,7 +126,9 @@ class Variant(Orderable):
         return f"{self.name} of {self.experiment_id}"
 
     def clean(self):
-        if self.is_control and (self.bundle_id or self.hero_heading or self.hero_text):
+        if self.is_control and (
+            self.bundle_id or self.hero_heading or self.hero_text or self.featured_product_id
+        ):
             raise ValidationError("The control shows the page as published: leave it empty.")
         if self.weight > BUCKETS:
             raise ValidationError({"weight": f"At most {BUCKETS}."})

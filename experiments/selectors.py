@@ -24,6 +24,7 @@ class LiveVariant:
     bundle_id: int | None
     hero_heading: str
     hero_text: str
+    featured_product_id: int | None
 
     @classmethod
     def of(cls, variant: Variant) -> LiveVariant:
@@ -35,6 +36,7 @@ class LiveVariant:
             bundle_id=variant.bundle_id,
             hero_heading=variant.hero_heading,
             hero_text=variant.hero_text,
+            featured_product_id=variant.featured_product_id,
         )
 
 

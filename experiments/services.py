@@ -29,6 +29,10 @@ def experiment_check_ready(experiment: Experiment) -> None:
     if not any(v.weight for v in variants if not v.is_control) or not controls[0].weight:
         raise ExperimentNotReady("The control and at least one variant need some traffic.")
     for variant in variants:
+        if variant.featured_product_id and experiment.product_id is not None:
+            raise ExperimentNotReady(
+                f"Variant “{variant.name}”: only the home page orders featured services."
+            )
         bundle = variant.bundle
         if bundle is None:
             continue

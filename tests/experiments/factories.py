@@ -17,9 +17,10 @@ def bundle_of(*products, active=True, headline="Grow together"):
 def experiment(product=None, *, key="hero", variants=(("control", True, 50), ("b", False, 50))):
     """A draft; `variants` are (name, is_control, weight) or with a dict of content fields."""
     found = Experiment.objects.create(key=key, name=key.title(), product=product)
-    for name, is_control, weight, *content in variants:
+    for position, (name, is_control, weight, *content) in enumerate(variants):
         Variant.objects.create(
             experiment=found,
+            sort_order=position,
             name=name,
             is_control=is_control,
             weight=weight,

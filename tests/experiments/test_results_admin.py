@@ -164,3 +164,21 @@ def test_a_draft_or_a_foreign_variant_is_not_promoted(admin_client, product, pit
     pitch_test.refresh_from_db()
     draft.refresh_from_db()
     assert (pitch_test.status, draft.status) == ("running", "draft")
+
+
+def test_promoting_a_featured_order_reorders_the_home_page(admin_client):
+    first, second = ProductFactory(title="Aaa One"), ProductFactory(title="Bbb Two")
+    home_page(featured=(first, second))
+    test = running(
+        None,
+        key="order",
+        variants=(("control", True, 1), ("b", False, 1, {"featured_product": second})),
+    )
+    admin_client.post(
+        f"{BASE}/results/{test.pk}/promote/", {"variant": test.variants.get(name="b").pk}
+    )
+    home = HomePage.objects.get()
+    assert [item.product for item in home.featured.all()] == [second, first]
+    for _ in range(4):
+        body = Client().get("/").content.decode()
+        assert body.index("Bbb Two") < body.index("Aaa One")

@@ -8,6 +8,7 @@ from django.test import Client
 
 from core.visitors import COOKIE
 from experiments.assignment import variant_for
+from experiments.exceptions import ExperimentNotReady
 from experiments.models import Experiment, Exposure
 from experiments.services import experiment_transition
 from tests.catalog.factories import ProductFactory, configurable_product
@@ -150,3 +151,30 @@ def test_the_home_page_shows_its_hero_variant():
         assert ("Growth services you can watch happen." in body) != is_b
         shown.add(is_b)
     assert shown == {True, False}
+
+
+def test_a_home_variant_shows_its_featured_service_first():
+    first, second, third = (ProductFactory(title=t) for t in ("Aaa One", "Bbb Two", "Ccc Three"))
+    home_page(featured=(first, second, third))
+    home_test = running(
+        None,
+        key="featured",
+        variants=(("control", True, 1), ("b", False, 1, {"featured_product": third})),
+    )
+    for _ in range(12):
+        client = Client()
+        body = client.get("/").content.decode()
+        order = sorted(("Aaa One", "Bbb Two", "Ccc Three"), key=body.index)
+        if expected(home_test, client) == "b":
+            assert order == ["Ccc Three", "Aaa One", "Bbb Two"]
+        else:
+            assert order == ["Aaa One", "Bbb Two", "Ccc Three"]
+
+
+def test_featured_order_is_a_home_page_variant_only(product):
+    with pytest.raises(ExperimentNotReady, match="only the home page"):
+        running(
+            product,
+            key="nope",
+            variants=(("control", True, 1), ("b", False, 1, {"featured_product": product})),
+        )
