@@ -39,11 +39,20 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A fresh browser tab; the test fails if the Content-Security-Policy refused anything."""
     context = browser.new_context(base_url=live_server.url)
+    refused = []
+    context.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert not refused, f"refused by the Content-Security-Policy: {refused}"
 
 
 def wagtail_baseline():

@@ -33,7 +33,7 @@ def create_and_start(page):
     page.goto("/cms-admin/snippets/experiments/experiment/add/")
     page.get_by_role("textbox", name="Name*").first.fill("Boost pitch")
     page.get_by_role("textbox", name="Key*").fill("boost-pitch")
-    page.get_by_role("combobox", name="Product").select_option(label="Insta Boost")
+    page.get_by_role("combobox", name="Product", exact=True).select_option(label="Insta Boost")
     page.get_by_role("combobox", name="Goal*").select_option(label="Paid order")
     page.locator("#id_variants-0-name").fill("control")
     page.locator("#id_variants-0-is_control").check()
