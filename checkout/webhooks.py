@@ -35,6 +35,7 @@ from core.wakeups import queue_wake
 from orders.models import Order
 from orders.services import order_mark_paid
 
+from .event_shape import shape_problem
 from .exceptions import EventIgnored, MalformedEvent
 from .gateways import get_gateway
 from .models import (
@@ -125,10 +126,14 @@ def webhooks_retry_now(*, pks) -> int:
     )
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _parse(payload: bytes) -> dict:
     try:
-        event = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        event = json.loads(payload, parse_constant=_not_json)  # no NaN or Infinity
+    except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedEvent("The body is not valid JSON.", code="malformed_json") from exc
     if (
         not isinstance(event, dict)
@@ -224,6 +229,8 @@ def _dispatch(event: dict) -> str:
     if handler is None:
         return WebhookOutcome.IGNORED
     try:
+        if problem := shape_problem(event):
+            raise EventIgnored(f"not the shape Stripe sends: {problem}")
         handler(event["data"]["object"], event)
     except EventIgnored as reason:
         logger.info("webhook %s ignored: %s", event["id"], reason)
