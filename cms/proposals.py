@@ -12,22 +12,14 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
+from experiments import proposals
 from experiments.exceptions import ProposalDecisionInvalid
 from experiments.models import BundleProposal
 from experiments.proposals import proposal_decide
 
 Status = BundleProposal.Status
-EVIDENCE = [
-    "orders_together",
-    "orders_total",
-    "support",
-    "confidence_a_b",
-    "confidence_b_a",
-    "lift",
-    "searches_summary",
-    "mined_since",
-    "mined_until",
-]
+# The job's evidence, with the searches summed up in a line.
+EVIDENCE = [name if name != "searches" else "searches_summary" for name in proposals.EVIDENCE]
 
 
 class ProposalPermissionPolicy(ModelPermissionPolicy):

@@ -40,6 +40,25 @@ def snapshots_for(order, *, account="@target.account", days=7, followers=1_000, 
     )
 
 
+def order_line(order, product, *, target: str = "") -> OrderLine:
+    """An unsaved one-off line of one unit at $10.00, for orders written in bulk."""
+    return OrderLine(
+        order=order,
+        product=product,
+        title=product.title,
+        configuration={},
+        breakdown={},
+        quantity=1,
+        billing="one_off",
+        target=target,
+        targets=[target] if target else [],
+        currency="USD",
+        gross_amount=1_000,
+        discount_amount=0,
+        total_amount=1_000,
+    )
+
+
 def bulk_orders(owner, count, *, snapshot_days=5, status=OrderStatus.ACTIVE):
     """`count` paid orders of `owner` with a line, status history and daily snapshots each."""
     product = ProductFactory()
@@ -59,22 +78,7 @@ def bulk_orders(owner, count, *, snapshot_days=5, status=OrderStatus.ACTIVE):
         for n in range(count)
     )
     OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            product=product,
-            title=product.title,
-            configuration={},
-            breakdown={},
-            quantity=1,
-            billing="one_off",
-            target=f"@account.{n}",
-            targets=[f"@account.{n}"],
-            currency="USD",
-            gross_amount=1_000,
-            discount_amount=0,
-            total_amount=1_000,
-        )
-        for n, order in enumerate(orders)
+        order_line(order, product, target=f"@account.{n}") for n, order in enumerate(orders)
     )
     OrderStatusChange.objects.bulk_create(
         OrderStatusChange(order=order, from_status=before, to_status=after, source="test")

@@ -25,6 +25,7 @@ from orders.services import order_mark_paid
 from tests.billing.factories import order_for
 from tests.catalog.factories import ProductFactory
 from tests.checkout.factories import placed_order, user
+from tests.dashboard.factories import order_line
 from tests.experiments.factories import bundle_of
 
 pytestmark = pytest.mark.django_db
@@ -45,22 +46,7 @@ def written(buyer, *products, status=OrderStatus.COMPLETED, paid_at=None):
     """An order with a line per product, written directly: for volume, and for histories
     (refunded, long ago) that placing and paying cannot give."""
     order = order_for(buyer, status=status, paid_at=paid_at or timezone.now())
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            product=product,
-            title=product.title,
-            configuration={},
-            breakdown={},
-            quantity=1,
-            billing="one_off",
-            currency="USD",
-            gross_amount=1_000,
-            discount_amount=0,
-            total_amount=1_000,
-        )
-        for product in products
-    )
+    OrderLine.objects.bulk_create(order_line(order, product) for product in products)
     return order
 
 

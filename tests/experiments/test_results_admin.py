@@ -11,27 +11,14 @@ from cms.models import HomePage, ProductMarketingPage
 from core.models import AuditEntry
 from experiments.models import Experiment
 from experiments.services import conversion_record, exposures_record
-from tests.catalog.factories import ProductFactory, configurable_product
+from tests.catalog.factories import ProductFactory
 from tests.cms.factories import home_page
 
+from .conftest import PITCH
 from .factories import bundle_of, experiment, running
 
 pytestmark = pytest.mark.django_db
-PITCH = {"hero_heading": "Real followers in 48 hours", "hero_text": "Start today, pay once."}
 BASE = "/cms-admin/snippets/experiments/experiment"
-
-
-@pytest.fixture
-def product():
-    return configurable_product(slug="insta", title="Insta Boost", summary="Grow on Instagram.")
-
-
-@pytest.fixture
-def pitch_test(product):
-    home_page()
-    return running(
-        product, key="pitch", variants=(("control", True, 50), ("pitch", False, 50, PITCH))
-    )
 
 
 def seed(experiment, *, control=(1000, 200), pitch=(1000, 250)):
@@ -90,6 +77,7 @@ def test_staff_without_the_permission_cannot_act(pitch_test):
 
 
 def test_promoting_the_winner_publishes_it_for_every_visitor(admin_client, pitch_test, product):
+    home_page()  # the product's new marketing page goes under it
     seed(pitch_test)
     winner = pitch_test.variants.get(name="pitch")
     response = admin_client.post(

@@ -11,27 +11,15 @@ from experiments.assignment import variant_for
 from experiments.exceptions import ExperimentNotReady
 from experiments.models import Experiment, Exposure
 from experiments.services import experiment_transition
-from tests.catalog.factories import ProductFactory, configurable_product
+from tests.catalog.factories import ProductFactory
 from tests.cms.factories import home_page
 
+from .conftest import PITCH
 from .factories import bundle_of, experiment, running
 
 pytestmark = pytest.mark.django_db
 
-PITCH = {"hero_heading": "Real followers in 48 hours", "hero_text": "Start today, pay once."}
 URL = "/products/insta/"
-
-
-@pytest.fixture
-def product():
-    return configurable_product(slug="insta", title="Insta Boost", summary="Grow on Instagram.")
-
-
-@pytest.fixture
-def pitch_test(product):
-    return running(
-        product, key="pitch", variants=(("control", True, 50), ("pitch", False, 50, PITCH))
-    )
 
 
 def expected(experiment, client) -> str:
