@@ -145,7 +145,19 @@ def _parse(payload: bytes) -> dict:
         or len(event["id"]) > 255
     ):
         raise MalformedEvent("The body is not a Stripe event (id, type, data.object).")
+    if _holds_nul(event):  # PostgreSQL's jsonb cannot store one; no Stripe event has one
+        raise MalformedEvent("The body holds a NUL character.", code="malformed_json")
     return event
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _record_delivery(event: dict, *, due_at) -> tuple[int, str, int]:

@@ -99,15 +99,15 @@ def test_checkout_with_anything_places_no_order_unless_valid(product, data):
         assert response.status_code == 302 and "/checkout/pay/" in response["Location"]
 
 
+# Strict JSON without NUL: both are refused with 400 (tested on their own below).
+JSON_TEXT = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=20)
 JSONISH = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
-    ),
+    | JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(JSON_TEXT, inner, max_size=3),
     max_leaves=10,
 )
 EVENT_TYPES = st.sampled_from(
@@ -197,3 +197,15 @@ def test_a_signed_event_of_the_wrong_shape_is_ignored_with_its_reason():
     )
     assert response.status_code == 200 and response.json()["outcome"] == "ignored"
     assert WebhookEvent.objects.get().outcome == "ignored"
+
+
+def test_a_signed_event_holding_a_nul_is_refused_on_every_database():
+    payload = json.dumps(envelope("checkout.session.completed", {"id": "cs_\x00"})).encode()
+    response = Client().post(
+        "/api/v1/payments/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(payload),
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "malformed_json")
+    assert not WebhookEvent.objects.exists()
