@@ -234,7 +234,14 @@ Q_CLUSTER = {
 WAGTAIL_SITE_NAME = "SMPLAT"
 WAGTAILADMIN_BASE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# What staff may upload: images Pillow reads (never SVG, which can carry script), documents of
+# a few plain types; each within a size, and images within a pixel count (a small file can
+# decompress to gigabytes).
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = env.int("IMAGE_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "zip"]
+WAGTAILDOCS_MAX_UPLOAD_SIZE = env.int("DOCUMENT_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # How long the signed order link in an order e-mail opens the order page without a session.
