@@ -50,6 +50,12 @@ class StepOutcome:
     snapshot: Snapshot | None = None
 
 
+def redacted(text: str, secret: str) -> str:
+    """An outside service's words with our credential taken out: a service (or a proxy in
+    front of it) may echo the request, and its words end up in logs and stored errors."""
+    return text.replace(secret, "[redacted]") if secret else text
+
+
 class RetryableError(Exception):
     """Worth trying again after backoff (timeouts, 5xx, rate limits)."""
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 import requests
 from django.conf import settings
 
-from .base import PermanentError, RetryableError, Snapshot, StepContext, StepOutcome
+from .base import (
+    PermanentError,
+    RetryableError,
+    Snapshot,
+    StepContext,
+    StepOutcome,
+    redacted,
+)
 
 RATE_LIMIT_CODES = {4, 17, 32, 613}
 EXPIRED_TOKEN_CODE = 190
@@ -48,7 +55,9 @@ class InstagramAdapter:
         if response.status_code == 200 and not error:
             return data
         code = (error or {}).get("code")
-        message = (error or {}).get("message", f"HTTP {response.status_code}")
+        message = redacted(
+            str((error or {}).get("message", f"HTTP {response.status_code}")), self.token
+        )
         if code == EXPIRED_TOKEN_CODE:
             raise PermanentError(
                 "The Instagram access token expired or was revoked; reconnect the account. "

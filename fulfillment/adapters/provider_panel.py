@@ -6,7 +6,14 @@ import requests
 from django.conf import settings
 from urllib3.exceptions import NewConnectionError
 
-from .base import PermanentError, RetryableError, StepContext, StepOutcome, WaitForStaff
+from .base import (
+    PermanentError,
+    RetryableError,
+    StepContext,
+    StepOutcome,
+    WaitForStaff,
+    redacted,
+)
 
 # Remote status → finished? Anything else is still under way.
 FINISHED = {"completed": True, "partial": True}
@@ -84,7 +91,7 @@ class ProviderPanelClient:
                 raise RetryableError(f"provider refused the request with HTTP {status}") from exc
             raise UnknownOutcome("provider answered something that is not JSON") from exc
         if isinstance(data, dict) and "error" in data:
-            message = str(data["error"])
+            message = redacted(str(data["error"]), self.key)
             if message.lower().startswith(PERMANENT_ERRORS):
                 raise PermanentError(f"provider: {message}")
             raise PanelError(f"provider: {message}")

@@ -411,12 +411,15 @@ class FakeGraph(_FakeServer):
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self._failures.extend([(on, Reply(status, body, headers))] * count)
 
-    def fail_next(self, count: int = 1, *, status: int = 500, on: str | None = None) -> None:
-        body = graph_error(
-            "An unexpected error has occurred. Please retry your request later.",
-            code=2,
-            is_transient=True,
-        )
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        on: str | None = None,
+        message: str = "An unexpected error has occurred. Please retry your request later.",
+    ) -> None:
+        body = graph_error(message, code=2, is_transient=True)
         self._failures.extend([(on, Reply(status, body))] * count)
 
     def calls(self, path: str) -> list[dict[str, str]]:
