@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -145,18 +146,23 @@ def _parse(payload: bytes) -> dict:
         or len(event["id"]) > 255
     ):
         raise MalformedEvent("The body is not a Stripe event (id, type, data.object).")
-    if _holds_nul(event):  # PostgreSQL's jsonb cannot store one; no Stripe event has one
-        raise MalformedEvent("The body holds a NUL character.", code="malformed_json")
+    if _unstorable(event):  # PostgreSQL's jsonb refuses them; no Stripe event has one
+        raise MalformedEvent(
+            "The body holds a NUL character or an unpaired surrogate.", code="malformed_json"
+        )
     return event
 
 
-def _holds_nul(value) -> bool:
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+        return any(_unstorable(v) for v in value)
     return False
 
 
