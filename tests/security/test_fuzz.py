@@ -1,7 +1,6 @@
 """Whatever a browser or a caller sends, the answer is a page or a JSON error, never a 500,
 and a refused request writes nothing (hypothesis generates the input)."""
 
-import json
 import os
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 from checkout.models import CartItem, WebhookEvent
 from orders.models import Order
 from tests.catalog.factories import configurable_product
-from tests.checkout.factories import envelope, stripe_signature
+from tests.checkout.factories import envelope, post_event, stripe_signature
 
 pytestmark = pytest.mark.django_db
 # CI replays the same examples every run (a failure there is reproducible); elsewhere each run
@@ -166,13 +165,7 @@ def test_unsigned_or_garbled_webhooks_are_refused_and_stored_nowhere(body, signa
     ),
 )
 def test_signed_events_of_any_shape_never_fail(event_type, obj):
-    payload = json.dumps(envelope(event_type, obj)).encode()
-    response = Client().post(
-        "/api/v1/payments/webhooks/stripe",
-        data=payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=stripe_signature(payload),
-    )
+    response = post_event(Client(), envelope(event_type, obj))
     assert response.status_code == 200, (response.status_code, response.content[:300], obj)
 
 
@@ -192,27 +185,14 @@ def test_a_signed_body_that_is_not_strict_json_is_refused():
 
 
 def test_a_signed_event_of_the_wrong_shape_is_ignored_with_its_reason():
-    payload = json.dumps(
-        envelope("checkout.session.completed", {"id": "cs_1", "metadata": ["not", "an object"]})
-    ).encode()
-    response = Client().post(
-        "/api/v1/payments/webhooks/stripe",
-        data=payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=stripe_signature(payload),
-    )
+    event = envelope("checkout.session.completed", {"id": "cs_1", "metadata": ["not", "a dict"]})
+    response = post_event(Client(), event)
     assert response.status_code == 200 and response.json()["outcome"] == "ignored"
     assert WebhookEvent.objects.get().outcome == "ignored"
 
 
 @pytest.mark.parametrize("text", ["cs_\x00", "cs_\ud800"], ids=["nul", "lone-surrogate"])
 def test_a_signed_event_holding_text_no_database_stores_is_refused(text):
-    payload = json.dumps(envelope("checkout.session.completed", {"id": text})).encode()
-    response = Client().post(
-        "/api/v1/payments/webhooks/stripe",
-        data=payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=stripe_signature(payload),
-    )
+    response = post_event(Client(), envelope("checkout.session.completed", {"id": text}))
     assert (response.status_code, response.json()["error"]["code"]) == (400, "malformed_json")
     assert not WebhookEvent.objects.exists()
