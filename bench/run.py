@@ -221,6 +221,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="keep the temp dir (SQLite file, gunicorn log) for inspection",
     )
     args = parser.parse_args(argv)
+    # Some databases, suites or scenarios only: results of their own (write_results).
+    args.partial = bool(args.scenario.strip()) or any(
+        getattr(args, name) != parser.get_default(name) for name in ("suite", "db")
+    )
     args.db = [name.strip() for name in args.db.split(",") if name.strip()]
     unknown = [name for name in args.db if name not in harness.DATABASES]
     if unknown:
@@ -412,10 +416,12 @@ def error_reports(runs: list[dict]) -> list[str]:
     return lines
 
 
-def write_results(runs: list[dict], meta: dict) -> None:
-    """Results files; another catalog size than the default gets its own (`-<products>`)."""
+def write_results(runs: list[dict], meta: dict, *, partial: bool) -> None:
+    """Results files; another catalog size than the default gets its own (`-<products>`),
+    and a run of some suites or scenarios only its own (`-partial`), so that neither
+    replaces the files of a complete run."""
     products = meta["parameters"]["products"]
-    tag = "" if products == DEFAULT_PRODUCTS else f"-{products}"
+    tag = ("" if products == DEFAULT_PRODUCTS else f"-{products}") + ("-partial" if partial else "")
     for run in runs:
         for suite in SUITES.values():
             results = {n: r for n, r in run["results"].items() if r["suite"] == suite.name}
@@ -480,7 +486,7 @@ def main(argv=None) -> int:
                 + [(s.name, "POST", s.path) for s in payments.SPECS],
             },
         }
-        write_results(runs, meta)
+        write_results(runs, meta, partial=args.partial)
         print()
         print(markdown_table(runs))
         print()
