@@ -1,21 +1,43 @@
 """The experiment's results in the Wagtail admin, and the staff actions beside them:
-start, stop and promote a winner (each a CSRF-checked POST through the one service)."""
+start, stop and promote a winner (each a CSRF-checked POST through the one service), and
+the snippet form that keeps a started experiment's variants."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from wagtail.admin.forms import WagtailAdminModelForm
 
 from core.exceptions import ApplicationError
-from experiments.models import Experiment
+from experiments.models import SPLIT_LOCKED, Experiment
 from experiments.selectors import experiment_results, sample_enough
 from experiments.services import experiment_transition
 
 from .services import experiment_promote
+
+
+class ExperimentForm(WagtailAdminModelForm):
+    """The snippet's form. Once started, no variant is removed: the split would move, and its
+    visitors' exposures and conversions would go with it (the models refuse the other
+    changes to the split, `Experiment.split_locked`)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        variants = self.formsets.get("variants")
+        if (
+            self.instance.pk
+            and self.instance.split_locked
+            and variants is not None
+            and variants.is_valid()
+            and variants.deleted_forms
+        ):
+            raise ValidationError(SPLIT_LOCKED)
+        return cleaned
+
 
 PERMISSION = "experiments.change_experiment"
 URL_NAMESPACE = "wagtailsnippets_experiments_experiment"

@@ -1,6 +1,6 @@
 from django.urls import path
 from wagtail import hooks
-from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.admin.panels import FieldPanel, InlinePanel, ObjectList
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -50,26 +50,29 @@ class ExperimentViewSet(SnippetViewSet):
     list_display = ["name", "product", "goal", "status", "started_at"]
     list_filter = ["status", "goal"]
     search_fields = ["name", "key"]
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("key"),
-        FieldPanel("product"),
-        FieldPanel("goal"),
-        InlinePanel(
-            "variants",
-            label="Variants",
-            min_num=2,
-            panels=[
-                FieldPanel("name"),
-                FieldPanel("is_control"),
-                FieldPanel("weight"),
-                FieldPanel("bundle"),
-                FieldPanel("hero_heading"),
-                FieldPanel("hero_text"),
-                FieldPanel("featured_product"),
-            ],
-        ),
-    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("name"),
+            FieldPanel("key"),
+            FieldPanel("product"),
+            FieldPanel("goal"),
+            InlinePanel(
+                "variants",
+                label="Variants",
+                min_num=2,
+                panels=[
+                    FieldPanel("name"),
+                    FieldPanel("is_control"),
+                    FieldPanel("weight"),
+                    FieldPanel("bundle"),
+                    FieldPanel("hero_heading"),
+                    FieldPanel("hero_text"),
+                    FieldPanel("featured_product"),
+                ],
+            ),
+        ],
+        base_form_class=experiment_admin.ExperimentForm,
+    )
 
     def get_urlpatterns(self):
         return [

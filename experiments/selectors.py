@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import Count, F, Q, Sum
 
@@ -45,8 +44,6 @@ class LiveExperiment:
     id: int
     key: str
     product_id: int | None  # None: the home page
-    goal: str
-    started_at: datetime | None
     variants: tuple[LiveVariant, ...]
 
     def weights(self) -> list[tuple[str, int]]:
@@ -83,8 +80,6 @@ def _live(experiment: Experiment, variants: list[Variant]) -> LiveExperiment:
         id=experiment.pk,
         key=experiment.key,
         product_id=experiment.product_id,
-        goal=experiment.goal,
-        started_at=experiment.started_at,
         variants=tuple(LiveVariant.of(v) for v in variants),
     )
 

@@ -21,7 +21,6 @@ PREVIEW_PARAMETER = "variant"
 class Shown:
     experiment: LiveExperiment
     variant: LiveVariant
-    preview: bool = False  # a staff preview: not an exposure
 
 
 def request_unit(request) -> str:
@@ -61,7 +60,7 @@ def _preview(request, product_id: int | None) -> Shown | None:
     if found is None:
         return None
     experiment, variant = found
-    return Shown(experiment=experiment, variant=variant, preview=True)
+    return Shown(experiment=experiment, variant=variant)  # a preview counts nowhere
 
 
 def mark_private(response, shown: Shown | None):

@@ -8,7 +8,7 @@ from experiments.models import Experiment
 from tests.admin_forms import form_data
 from tests.catalog.factories import ProductFactory
 
-from .factories import running
+from .factories import experiment, running
 
 pytestmark = pytest.mark.django_db
 ADD = "/cms-admin/snippets/experiments/experiment/add/"
@@ -85,3 +85,21 @@ def test_a_started_experiment_keeps_its_split_but_its_copy_may_change(editor):
     started.refresh_from_db()
     assert started.key == "locked" and started.weights() == [("control", 50), ("b", 50)]
     assert started.variants.get(name="b").hero_heading == "Fresh copy"
+
+
+def test_a_variant_of_a_started_experiment_cannot_be_removed(editor):
+    three = (("control", True, 40), ("b", False, 30), ("c", False, 30))
+    draft = experiment(ProductFactory(), key="draft-three", variants=three)
+    url, data = edit_form(editor, draft)
+    data["variants-2-DELETE"] = "1"
+    assert editor.post(url, data).status_code == 302  # a draft's variants may go
+    assert draft.weights() == [("control", 40), ("b", 30)]
+
+    started = running(ProductFactory(), key="started-three", variants=three)
+    url, data = edit_form(editor, started)
+    data["variants-2-DELETE"] = "1"
+    response = editor.post(url, data)
+    assert (
+        response.status_code == 200 and "This experiment has started" in response.content.decode()
+    )
+    assert started.weights() == [("control", 40), ("b", 30), ("c", 30)]
