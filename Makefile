@@ -38,11 +38,11 @@ smoke: install
 
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+ifeq ($(BENCH_ARGS),)
+	$(PY) bench/all.py
+else
 	$(PY) bench/run.py $(BENCH_ARGS)
-	$(PY) bench/fulfillment_bench.py
-	$(PY) bench/dashboard_bench.py $(DASHBOARD_BENCH_ARGS)
-	$(PY) bench/digest_bench.py $(DIGEST_BENCH_ARGS)
-	$(PY) bench/metrics_bench.py $(METRICS_BENCH_ARGS)
+endif
 
 lint: install
 	$(PY) -m ruff check .

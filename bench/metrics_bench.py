@@ -692,9 +692,9 @@ def check_lines(result: dict) -> list[str]:
     ]
     for name, check in result["verified"].items():
         lines.append(
-            f"{'PASS' if check['equal'] else 'FAIL'} [postgres] scrape matches the database: "
-            f"{name}"
-            + ("" if check["equal"] else f" (scrape {check['scrape']}, db {check['database']})")
+            f"{'PASS' if check['equal'] else 'FAIL'} [postgres] the scrape's {name} match the "
+            "database: "
+            + ("equal" if check["equal"] else f"scrape {check['scrape']}, db {check['database']}")
         )
     if loaded["errors"]:
         lines.append(f"FAIL [postgres] /metrics under wrk: {loaded['errors']} errors")

@@ -5,8 +5,8 @@
                                   [--scenario bare,search-varied,...]
 
 Prints a table and PASS/FAIL lines for the targets, and writes
-bench/results/catalog-<db>.json (storefront), payments-<db>.json, latest.json and
-README-table.md. Exits non-zero only when the harness itself fails, never for a missed target.
+bench/results/catalog-<db>.json (storefront), payments-<db>.json, run.json and
+README-table.md (`make bench` runs it as part of bench/all.py). Exits non-zero only when the harness itself fails, never for a missed target.
 """
 
 from __future__ import annotations
@@ -327,6 +327,7 @@ def bench_database(db: str, args) -> dict:
             "suite": results[t.scenarios[0]]["suite"],
             "passed": ok,
             "value": value,
+            "scenarios": list(t.scenarios),
         }
         for t in targets_for(args.products)
         if t.applies(db, results)
@@ -431,7 +432,7 @@ def write_results(runs: list[dict], meta: dict, *, partial: bool) -> None:
                     RESULTS_DIR / f"{suite.results_file}-{run['db']}{tag}.json",
                     {**meta, **run, "results": results, "checks": checks},
                 )
-    harness.write_json(RESULTS_DIR / f"latest{tag}.json", {**meta, "runs": runs})
+    harness.write_json(RESULTS_DIR / f"run{tag}.json", {**meta, "runs": runs})
     params = meta["parameters"]
     machine = meta["machine"]
     text = "\n".join(
