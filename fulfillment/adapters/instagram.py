@@ -80,10 +80,13 @@ class InstagramAdapter:
         account = self._get(
             str(user_id), fields="username,followers_count,follows_count,media_count"
         )
+        # Without the count there is no measurement: zero would read as every follower lost.
+        if account.get("followers_count") is None:
+            raise RetryableError("Instagram answered without followers_count")
         values, refused = self._insights(str(user_id))
         snapshot = Snapshot(
             account=context.target,
-            followers=int(account.get("followers_count") or 0),
+            followers=int(account["followers_count"]),
             follows=int(account.get("follows_count") or 0),
             media_count=int(account.get("media_count") or 0),
             reach=values.get("reach"),

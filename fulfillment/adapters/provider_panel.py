@@ -106,12 +106,23 @@ class ProviderPanelClient:
         """Place an order once: only a clear refusal may be retried, anything else raises
         UnknownOutcome."""
         data = self.call("add", service=service, link=link, quantity=quantity)
-        if not isinstance(data, dict) or not str(data.get("order") or "").strip():
+        order = data.get("order") if isinstance(data, dict) else None
+        # An id is a number or a string; anything else ({"id": …}, true) is not the reply.
+        if (
+            isinstance(order, bool)
+            or not isinstance(order, int | str)
+            or not str(order or "").strip()
+        ):
             raise UnknownOutcome("provider answered `add` without an order id")
-        return str(data["order"]).strip()
+        return str(order).strip()
 
     def status(self, order_id: str) -> dict:
-        return self.call("status", order=order_id)
+        data = self.call("status", order=order_id)
+        if not isinstance(data, dict):
+            raise UnknownOutcome(
+                "provider answered `status` with something that is not an order's status"
+            )
+        return data
 
     def statuses(self, order_ids: list[str]) -> dict[str, dict]:
         return self.call("status", orders=",".join(order_ids))
