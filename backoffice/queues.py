@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from checkout.services import gateway_follow_ups_due
 from checkout.webhooks import webhooks_apply_due
@@ -105,6 +105,10 @@ def run_queues(
     def loop(queue: Queue, run: QueueRun) -> None:
         def step() -> int:
             try:
+                # What Django does before each request: a connection the database dropped (a
+                # restart) or older than CONN_MAX_AGE is replaced, so CONN_HEALTH_CHECKS holds
+                # here too and the first pass after a restart does not fail.
+                close_old_connections()
                 taken = queue.step(batch)
             except Exception:
                 logger.exception("queue %s: pass failed", queue.name)

@@ -29,23 +29,32 @@ def queues_listen(
 ) -> None:
     """Until `stop` is set: set `wakes[name]` whenever queue `name` is notified. Uses this
     thread's own connection; a lost connection is logged and listened to again after
-    `timeout`, the polls carrying on meanwhile."""
+    `timeout`, the polls carrying on meanwhile. Once listening again it wakes every queue,
+    since notifications sent while it was not listening are lost (a database restart)."""
     if connection.vendor != "postgresql":
         return
+    lost = False
     while not stop.is_set():
         try:
-            _listen(wakes, stop=stop, timeout=timeout)
+            _listen(wakes, stop=stop, timeout=timeout, missed=lost)
         except Exception:
             logger.exception("queue wake-ups: listening failed; polling only until it is back")
+            lost = True
             stop.wait(timeout)
         finally:
             connection.close()
 
 
-def _listen(wakes: dict[str, threading.Event], *, stop: threading.Event, timeout: float) -> None:
+def _listen(
+    wakes: dict[str, threading.Event], *, stop: threading.Event, timeout: float, missed: bool
+) -> None:
     with connection.cursor() as cursor:  # autocommit: each LISTEN holds at once
         for name in wakes:
             cursor.execute(f"LISTEN {connection.ops.quote_name(CHANNEL_PREFIX + name)}")
+    if missed:
+        logger.warning("queue wake-ups: listening again; every queue looks for missed work")
+        for wake in wakes.values():
+            wake.set()
     while not stop.is_set():
         for notify in connection.connection.notifies(timeout=timeout):
             wake = wakes.get(notify.channel.removeprefix(CHANNEL_PREFIX))
