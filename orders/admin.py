@@ -3,10 +3,17 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import formats
 
-from core.admin import ReadOnlyInline, money_display, report, status_change_display
+from core.admin import (
+    DELIVERY_FIELDS,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    money_display,
+    report,
+    status_change_display,
+)
 from core.exceptions import ApplicationError
 
-from .models import OrderLine, OrderStatus, OrderStatusChange
+from .models import OrderLine, OrderNotification, OrderStatus, OrderStatusChange
 from .services import order_put_on_hold, order_release_hold
 from .transitions import can_transition
 
@@ -165,3 +172,16 @@ class OrderAdmin(admin.ModelAdmin):
                 "title": "Put orders on hold",
             },
         )
+
+
+@admin.register(OrderNotification)
+class OrderNotificationAdmin(ReadOnlyAdmin):
+    """Order status e-mails and what became of each. One the mail server kept refusing ends
+    Failed with the server's own words, here for operators to find (filter by status)."""
+
+    list_display = ["created_at", "order", "email", "to_status", "status", "attempts", "last_error"]
+    list_filter = ["status", "to_status"]
+    search_fields = ["order__number", "email"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
+    fields = ["order", "email", "to_status", *DELIVERY_FIELDS]

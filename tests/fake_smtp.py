@@ -1,9 +1,11 @@
 """A mail server on 127.0.0.1 speaking just enough SMTP for Django's smtp backend.
 
-It accepts EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP and QUIT, keeps every message it accepted,
-and can be told to stall: the next message's end of DATA (the moment a real server filters and
-queues it) is answered only after a delay, the way a slow or overloaded mail server behaves.
-The message has then fully arrived; the client still waits for the reply.
+It accepts EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP and QUIT and keeps every message it
+accepted. It can be told to refuse the next messages, at their RCPT or at the end of their
+DATA, with any reply (a 451 to come back later, a 550 for an unknown mailbox), and to stall:
+the next message's end of DATA (the moment a real server filters and queues it) is answered
+only after a delay, the way a slow or overloaded mail server behaves. The message has then
+fully arrived; the client still waits for the reply.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class FakeSMTP:
         self.stall_started = threading.Event()
         self._stall_seconds = 0.0
         self._rejections = 0
+        self._reject_reply, self._reject_at = "", "DATA"
         self._lock = threading.Lock()
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -49,15 +52,21 @@ class FakeSMTP:
     def stall_next(self, seconds: float) -> None:
         self._stall_seconds = seconds
 
-    def reject_next(self, count: int = 1) -> None:
-        """Answer the next `count` messages with a temporary failure (451) instead of 250."""
+    def reject_next(
+        self, count: int = 1, *, reply: str = "451 try again later", at: str = "DATA"
+    ) -> None:
+        """Answer the next `count` messages with `reply` instead of 250: at the end of their
+        DATA (the default, a temporary failure), or at their first RCPT (`at="RCPT"`)."""
         with self._lock:
-            self._rejections = count
+            self._rejections, self._reject_reply, self._reject_at = count, reply, at
 
-    def _rejects(self) -> bool:
+    def _rejects(self, verb: str) -> str | None:
+        """The refusal for this message at `verb`, if it is to be refused there."""
         with self._lock:
-            rejected, self._rejections = self._rejections > 0, max(self._rejections - 1, 0)
-        return rejected
+            if self._rejections <= 0 or self._reject_at != verb:
+                return None
+            self._rejections -= 1
+            return self._reject_reply
 
     def subjects(self) -> list[str]:
         with self._lock:
@@ -92,6 +101,9 @@ def _handler_for(fake: FakeSMTP):
                     recipients = []
                     self.reply("250 sender ok")
                 elif verb == b"RCPT":
+                    if refusal := fake._rejects("RCPT"):
+                        self.reply(refusal)
+                        continue
                     recipients.append(line.split(b":", 1)[1].strip(b" <>\r\n").decode())
                     self.reply("250 recipient ok")
                 elif verb == b"DATA":
@@ -99,8 +111,8 @@ def _handler_for(fake: FakeSMTP):
                     lines = []
                     while (data := self.rfile.readline()) not in (b".\r\n", b""):
                         lines.append(data[1:] if data.startswith(b".") else data)
-                    if fake._rejects():
-                        self.reply("451 try again later")
+                    if refusal := fake._rejects("DATA"):
+                        self.reply(refusal)
                     else:
                         fake._end_of_data(recipients, b"".join(lines))
                         self.reply("250 queued")
