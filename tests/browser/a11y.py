@@ -77,26 +77,45 @@ def describe(violations: list[dict]) -> str:
 
 
 class AccessibilityAudit:
-    """Scans each page a journey reaches at every width, keeps a screenshot of each, and
-    reports every blocking violation of the whole journey at once, so one run lists all there
-    is to fix."""
+    """Scans each page a journey reaches at every width (or the `widths` given), keeps a
+    screenshot of each, and reports every blocking violation of the whole journey at once, so
+    one run lists all there is to fix."""
 
-    def __init__(self, page):
+    def __init__(self, page, widths: dict[str, dict] = WIDTHS):
         self.page = page
+        self.widths = widths
         self.found: dict[str, list[dict]] = {}
 
     def scan(self, name: str) -> None:
         self.page.wait_for_load_state()
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for width_name, size in WIDTHS.items():
+        before = self.page.viewport_size
+        for width_name, size in self.widths.items():
             self.page.set_viewport_size(size)
-            self.page.screenshot(path=SCREENSHOTS / f"{name}-{width_name}.png", full_page=True)
-            self.found[f"{name} at {width_name} width"] = axe_scan(self.page) + reflow_scan(
-                self.page
-            )
-        self.page.set_viewport_size(WIDTHS["desktop"])
+            self._record(f"{name} at {width_name} width", f"{name}-{width_name}.png")
+        self.page.set_viewport_size(before)
+
+    def _record(self, where: str, screenshot: str) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
+        self.found[where] = axe_scan(self.page) + reflow_scan(self.page)
 
     def assert_clean(self) -> None:
         failing = {where: found for where, found in self.found.items() if found}
         report = "\n".join(f"{where}:\n{describe(found)}" for where, found in failing.items())
         assert not failing, f"serious or critical accessibility violations:\n{report}"
+
+
+class JourneyAudit(AccessibilityAudit):
+    """A journey walked at one width from start to end: each step is scanned where it is,
+    and its screenshot is `<journey>-<width>-<nn>-<step>.png`, numbered in the order reached."""
+
+    def __init__(self, page, *, journey: str, width: str):
+        super().__init__(page, widths={width: WIDTHS[width]})
+        self.prefix = f"{journey}-{width}"
+        self.steps = 0
+
+    def scan(self, name: str) -> None:
+        self.page.wait_for_load_state()
+        self.steps += 1
+        step = f"{self.steps:02d}-{name}"
+        self._record(f"step {step}", f"{self.prefix}-{step}.png")
