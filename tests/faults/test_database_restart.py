@@ -45,7 +45,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
-        reason="simulates a PostgreSQL restart under real processes",
+        reason="needs PostgreSQL (DATABASE_URL): simulates its restart under real processes",
     ),
 ]
 

@@ -40,7 +40,8 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL and worker processes"
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL (DATABASE_URL) shared by worker processes",
     ),
 ]
 
