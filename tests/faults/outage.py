@@ -14,7 +14,6 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 from django.db import connection
 
@@ -25,7 +24,6 @@ class DatabaseProxy:
     def __init__(self, upstream: tuple[str, int]):
         self.upstream = upstream
         self.port = free_port()
-        self.restarts = 0
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._listener: socket.socket | None = None
@@ -60,19 +58,8 @@ class DatabaseProxy:
     def restart(self, *, down_seconds: float) -> None:
         """Cut every connection, refuse new ones for `down_seconds`, then accept again."""
         self.stop()
-        self.restarts += 1
         time.sleep(down_seconds)
         self.start()
-
-    @contextlib.contextmanager
-    def down(self) -> Iterator[None]:
-        """The server is down inside the block and back after it."""
-        self.stop()
-        self.restarts += 1
-        try:
-            yield
-        finally:
-            self.start()
 
     def connections(self) -> int:
         with self._lock:
