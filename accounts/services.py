@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -10,13 +11,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_q.tasks import async_task
+
+from core.ids import parse_id
+from core.models import OutgoingEmail
+from core.outbox import RenderedEmail, email_queue
 
 from .selectors import account_for_identifier, account_list_for_email, same_email
 
@@ -52,44 +56,51 @@ def password_set_link(*, user: AbstractBaseUser, email: str) -> PasswordLink | N
     return password_link(user=user, url_name="password_set")
 
 
+RESET_EMAIL_KIND = "password_reset"
+RESET_KEY_PREFIX = "password-reset:"  # then the account's id and a nonce: one e-mail per request
+
+
 def password_reset_request(*, email: str) -> None:
     """Queue a reset e-mail to every active account with this address, including accounts
-    without a usable password. The request only looks the address up and queues: the
-    e-mail is written and sent by a worker, so the answer takes about as long whether or not
-    the address has an account, and no request waits for a mail server."""
+    without a usable password, and ask a worker to send it now. The request only looks the
+    address up and queues, so the answer takes about as long whether or not the address has
+    an account, and no request waits for a mail server; one the server refuses is retried by
+    the e-mail queue like any other."""
     for account in account_list_for_email(email=email):
-        async_task(
-            "accounts.tasks.password_reset_email_send", account.pk, task_name="password-reset"
+        key = f"{RESET_KEY_PREFIX}{account.pk}:{uuid.uuid4().hex}"
+        email_queue(
+            key=key,
+            kind=RESET_EMAIL_KIND,
+            to=getattr(account, account.get_email_field_name()),
+            subject=_reset_subject(),
+            text="",  # written at each attempt, with a fresh link (`password_reset_render`)
         )
+        async_task("accounts.tasks.password_reset_email_send", key, task_name="password-reset")
 
 
-def password_reset_email_send(*, user_id: int) -> bool:
-    """Write and send the reset e-mail (a fresh token, so it is valid from now); False when the
-    account is gone or inactive by now."""
+def password_reset_render(email: OutgoingEmail) -> RenderedEmail | None:
+    """The reset e-mail with a link made now, so no table keeps a working link and each
+    attempt's link is valid from its sending; None once the account is gone or inactive."""
+    user_id = parse_id(email.key.removeprefix(RESET_KEY_PREFIX).partition(":")[0])
     User = get_user_model()
     account = User._default_manager.filter(pk=user_id, is_active=True).first()
-    address = getattr(account, User.get_email_field_name(), "") if account else ""
-    if not address:
-        return False
-    context = {
-        "user": account,
-        "site_name": settings.WAGTAIL_SITE_NAME,
-        "site_url": settings.SITE_URL,
-        "link": password_link(user=account),
-    }
-    subject = "".join(
-        render_to_string("registration/password_reset_subject.txt", context).splitlines()
+    if account is None or not getattr(account, User.get_email_field_name(), ""):
+        return None
+    context = {**_reset_context(), "user": account, "link": password_link(user=account)}
+    return RenderedEmail(
+        subject=_reset_subject(),
+        text=render_to_string("registration/password_reset_email.txt", context),
+        html=render_to_string("registration/password_reset_email.html", context),
     )
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("registration/password_reset_email.txt", context),
-        to=[address],
-    )
-    message.attach_alternative(
-        render_to_string("registration/password_reset_email.html", context), "text/html"
-    )
-    message.send()
-    return True
+
+
+def _reset_context() -> dict:
+    return {"site_name": settings.WAGTAIL_SITE_NAME, "site_url": settings.SITE_URL}
+
+
+def _reset_subject() -> str:
+    text = render_to_string("registration/password_reset_subject.txt", _reset_context())
+    return "".join(text.splitlines())
 
 
 @contextlib.contextmanager

@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.ids import parse_id
+
 from .exceptions import PresetError, PresetNameTaken
 from .models import (
     ConfigurationPreset,
@@ -146,9 +148,10 @@ def preset_save_for_user(
 
 
 def preset_delete_for_user(*, user, preset_id: str) -> bool:
-    if not str(preset_id).isdigit():
+    pk = parse_id(preset_id)
+    if pk is None:
         return False
-    deleted, _ = ConfigurationPreset.objects.filter(user=user, pk=int(preset_id)).delete()
+    deleted, _ = ConfigurationPreset.objects.filter(user=user, pk=pk).delete()
     return bool(deleted)
 
 

@@ -19,7 +19,7 @@ from .webhooks import HandlerFailed, webhook_ingest
 @require_POST
 def stripe_webhook(request):
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.WEBHOOK_MAX_BYTES:
+    if not (length.isascii() and length.isdigit()) or int(length) > settings.WEBHOOK_MAX_BYTES:
         return json_error("payload_too_large", "Webhook bodies are limited to 1 MB.", status=413)
     if request.content_type != "application/json":
         return json_error("unsupported_content_type", "Send the event as application/json.")

@@ -33,6 +33,7 @@ from catalog.pricing import (
     price_cart,
 )
 from catalog.selectors import pricing_rules, pricing_version, products_for_pricing
+from core.ids import parse_id
 from core.money import Money
 from orders.models import Order, OrderStatus
 
@@ -226,8 +227,9 @@ def orders_left_unpaid(
 def session_get_by_ref(ref: str) -> CheckoutSession | None:
     """An operator's reference to a session: our id or the provider's."""
     qs = CheckoutSession.objects.select_related("order")
-    if ref.isdigit():
-        return qs.filter(pk=int(ref)).first()
+    pk = parse_id(ref)
+    if pk is not None:
+        return qs.filter(pk=pk).first()
     return qs.filter(provider_id=ref).first()
 
 

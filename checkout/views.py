@@ -229,9 +229,16 @@ def _may_see(request, order) -> bool:
     return order.number in request.session.get(PLACED_ORDERS_KEY, [])
 
 
+def _session_ref(request) -> str:
+    """The provider's session id the payment page returned with; one holding NUL names no
+    session (and PostgreSQL refuses it in a query)."""
+    ref = request.GET.get("session_id", "")
+    return "" if "\x00" in ref else ref
+
+
 def _order_for(request, number):
     order = get_object_or_404(Order.objects.select_related("user"), number=number)
-    session_ref = request.GET.get("session_id", "")
+    session_ref = _session_ref(request)
     via_session = (
         bool(session_ref) and order.checkout_sessions.filter(provider_id=session_ref).exists()
     )
@@ -298,7 +305,7 @@ def order_state_json(request, number):
 @require_GET
 def cancelled(request, number):
     order = _order_for(request, number)
-    session_ref = request.GET.get("session_id", "")
+    session_ref = _session_ref(request)
     session = order.checkout_sessions.filter(provider_id=session_ref).first()
     if session is not None and session.status == SessionStatus.OPEN:
         session_transition(session=session.pk, to_status=SessionStatus.ABANDONED)

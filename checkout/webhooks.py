@@ -32,6 +32,7 @@ from billing.services import (
     subscription_update_status,
 )
 from core.backoff import RetryPolicy
+from core.ids import parse_id
 from core.wakeups import queue_wake
 from orders.models import Order
 from orders.services import order_mark_paid
@@ -268,9 +269,9 @@ def _session_for(obj: dict) -> CheckoutSession:
         session = sessions.filter(provider_id=provider_id).first()
     if session is None:
         metadata = obj.get("metadata") or {}
-        pk = str(metadata.get("checkout_session_id", ""))
-        if pk.isdigit():
-            session = sessions.filter(pk=int(pk)).first()
+        pk = parse_id(metadata.get("checkout_session_id", ""))
+        if pk is not None:
+            session = sessions.filter(pk=pk).first()
     if session is None:
         raise EventIgnored(f"no checkout session {obj.get('id')!r} here")
     return session
@@ -384,10 +385,10 @@ def _subscription(obj: dict) -> Subscription:
         if is_invoice
         else obj.get("metadata")
     ) or {}
-    order_id = str(metadata.get("order_id", ""))
+    order_id = parse_id(metadata.get("order_id", ""))
     order = (
-        Order.objects.filter(pk=int(order_id), is_subscription=True).first()
-        if order_id.isdigit()
+        Order.objects.filter(pk=order_id, is_subscription=True).first()
+        if order_id is not None
         else None
     )
     if order is None:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from core.exceptions import ApplicationError
+from core.ids import parse_id
 from experiments.models import SPLIT_LOCKED, Experiment
 from experiments.selectors import experiment_results, sample_enough
 from experiments.services import experiment_transition
@@ -103,4 +104,4 @@ def act(request, pk, action):
 
 def _variant_id(request) -> int:
     raw = request.POST.get("variant", "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else 0
+    return parse_id(raw) or 0

@@ -27,14 +27,18 @@ logger = logging.getLogger(__name__)
 LEASE_SECONDS = 600
 
 
-def deliveries_claim(model: type[Model], *, limit: int, related: Sequence[str] = ()) -> list[Model]:
+def deliveries_claim(
+    model: type[Model], *, limit: int, related: Sequence[str] = (), where: Q | None = None
+) -> list[Model]:
     """Claim up to `limit` due rows of `model` (and rows whose sender's lease ran out), oldest
-    due first; `related` is passed to `select_related`."""
+    due first, of those matching `where` if given; `related` is passed to `select_related`."""
     now = timezone.now()
     due = model._default_manager.filter(
         Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
     ).order_by("next_attempt_at", "pk")
+    if where is not None:
+        due = due.filter(where)
     ids = claim_due(
         due,
         limit=limit,

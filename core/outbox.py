@@ -4,7 +4,9 @@
 it reports commits; its `key` is unique, so queueing the same e-mail twice, from a second run
 or a second machine at the same moment, leaves one row. An app may register a check that the
 e-mail queue runs just before sending (`email_send_check`), so an e-mail whose reason went
-away after it was queued is withdrawn even when nobody cancelled it.
+away after it was queued is withdrawn even when nobody cancelled it, and a renderer that
+writes the e-mail at each attempt instead (`email_render_on_send`), for e-mails that carry a
+credential no table should keep, such as a password link.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .backoff import RetryPolicy
@@ -26,10 +29,22 @@ RETRY = RetryPolicy(base=60, cap=3600, max_attempts=5)
 BATCH = 20
 QUEUE_MANY_CHUNK = 500  # rows per INSERT: 11 parameters each, far below SQLite's limit
 # What an outbox e-mail can be (a bounded label of smplat_email_outbox).
-EMAIL_KINDS = ("checkout_recovery", "weekly_digest", "staff_digest")
+EMAIL_KINDS = ("checkout_recovery", "weekly_digest", "staff_digest", "password_reset")
 # kind → given the keys of claimed e-mails of that kind, those that no longer apply. Registered
 # by the app that queues the kind (in AppConfig.ready(): core cannot import it).
 _SEND_CHECKS: dict[str, Callable[[list[str]], Collection[str]]] = {}
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str = ""
+
+
+# kind → given a claimed e-mail of that kind, what to send now, or None when it no longer
+# applies. Registered like the checks.
+_RENDERERS: dict[str, Callable[[OutgoingEmail], RenderedEmail | None]] = {}
 
 
 def email_queue(
@@ -147,27 +162,46 @@ def email_send_check(kind: str, check: Callable[[list[str]], Collection[str]]) -
     _SEND_CHECKS[kind] = check
 
 
-def emails_send_due(*, limit: int = BATCH) -> int:
-    """Claim due e-mails, withdraw those their kind's check no longer wants, send the others
-    each outside any transaction and record it; returns how many were claimed."""
-    claimed = deliveries_claim(OutgoingEmail, limit=limit)
+def email_render_on_send(kind: str, render: Callable[[OutgoingEmail], RenderedEmail | None]):
+    """Register `render(email)`, which writes each e-mail of `kind` at every attempt."""
+    if kind not in EMAIL_KINDS:
+        raise ValueError(f"unknown e-mail kind {kind!r}")
+    _RENDERERS[kind] = render
+
+
+def emails_send_due(*, limit: int = BATCH, key: str | None = None) -> int:
+    """Claim due e-mails (only the one with `key`, when given), withdraw those their kind's
+    check or renderer no longer wants, send the others each outside any transaction and record
+    it; returns how many were claimed."""
+    claimed = deliveries_claim(
+        OutgoingEmail, limit=limit, where=Q(key=key) if key is not None else None
+    )
     withdrawn: set[str] = set()
     for kind, check in _SEND_CHECKS.items():
         keys = [email.key for email in claimed if email.kind == kind]
         if keys:
             withdrawn.update(check(keys))
     for email in claimed:
-        if email.key in withdrawn:
+        message = None if email.key in withdrawn else _message(email)
+        if message is None:
             delivery_record(
                 email, status=DeliveryStatus.CANCELLED, last_error="No longer applied when due."
             )
         else:
-            delivery_attempt(email, deliver=lambda email=email: _send(email), retry=RETRY)
+            delivery_attempt(email, deliver=message.send, retry=RETRY)
     return len(claimed)
 
 
-def _send(email: OutgoingEmail) -> None:
-    message = EmailMultiAlternatives(subject=email.subject, body=email.body_text, to=[email.to])
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
-    message.send()
+def _message(email: OutgoingEmail) -> EmailMultiAlternatives | None:
+    render = _RENDERERS.get(email.kind)
+    content = (
+        render(email)
+        if render
+        else RenderedEmail(subject=email.subject, text=email.body_text, html=email.body_html)
+    )
+    if content is None:
+        return None
+    message = EmailMultiAlternatives(subject=content.subject, body=content.text, to=[email.to])
+    if content.html:
+        message.attach_alternative(content.html, "text/html")
+    return message

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from core.ids import parse_id
 from core.visitors import visitor_id
 
 from .assignment import assignment_unit, variant_for
@@ -53,10 +54,10 @@ def variant_shown(request, *, version: int, product_id: int | None) -> Shown | N
 
 
 def _preview(request, product_id: int | None) -> Shown | None:
-    raw = request.GET.get(PREVIEW_PARAMETER, "")
-    if not raw.isdigit() or len(raw) > 12 or not request.user.is_staff:
+    variant_id = parse_id(request.GET.get(PREVIEW_PARAMETER, ""))
+    if variant_id is None or not request.user.is_staff:
         return None
-    found = variant_for_preview(variant_id=int(raw), product_id=product_id)
+    found = variant_for_preview(variant_id=variant_id, product_id=product_id)
     if found is None:
         return None
     experiment, variant = found

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.api import api_key_required, json_error
+from core.ids import parse_id
 from core.models import Via
 from orders.models import Order
 
@@ -39,7 +40,8 @@ def progress(request, order_id):
         supplied.encode(), settings.CHECKOUT_API_KEY.encode()
     ):
         return json_error("api_key_invalid", "The API key is not valid.", status=403)
-    lookup = {"pk": int(order_id)} if order_id.isdigit() else {"number": order_id}
+    pk = parse_id(order_id)
+    lookup = {"pk": pk} if pk is not None else {"number": order_id}
     order = Order.objects.filter(**lookup).first()
     allowed = supplied is not None or (
         order is not None

@@ -67,7 +67,11 @@ class InstagramAdapter:
             retry_after = response.headers.get("Retry-After")
             raise RetryableError(
                 f"Instagram rate limit: {message}",
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                retry_after=(
+                    float(retry_after)
+                    if retry_after and retry_after.isascii() and retry_after.isdigit()
+                    else None
+                ),
             )
         if response.status_code >= 500:
             raise RetryableError(f"Instagram error: {message}")

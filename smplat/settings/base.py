@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.paths.NotFoundMiddleware",
     "cms.middleware.MediaWriteErrorMiddleware",
     "core.visitors.VisitorCookieMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -282,7 +283,8 @@ LOGGING = {
 # and signs Stripe-shaped events with STRIPE_WEBHOOK_SECRET exactly as Stripe does; its page
 # lets the buyer mark the order paid, so production.py allows it only in a declared demo.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_local_simulated_gateway")
+DEVELOPMENT_WEBHOOK_SECRET = "whsec_local_simulated_gateway"  # public: development only
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=DEVELOPMENT_WEBHOOK_SECRET)
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # e.g. a local fake in tests
 STRIPE_HTTP_TIMEOUT = env.float("STRIPE_HTTP_TIMEOUT", default=15.0)  # seconds per try
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local")

@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
+    DEVELOPMENT_WEBHOOK_SECRET,
     METRICS_PUBLIC,
     METRICS_TOKEN,
     OPS_CHAT_WEBHOOK_URL,
@@ -44,7 +45,14 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Whoever knows the webhook secret can sign an event that marks an order paid: refuse an empty
+# one and the development default, which is in the source.
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+if not STRIPE_WEBHOOK_SECRET or STRIPE_WEBHOOK_SECRET == DEVELOPMENT_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…) from Stripe, or "
+        "in a demo a secret of your own; the development default is public."
+    )
 SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=False)
 
 # Payments fail closed. The simulated gateway's page lets any buyer mark their own order paid,

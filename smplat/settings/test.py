@@ -12,7 +12,9 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
 TELEMETRY_FLUSH_SECONDS = 0  # write each search at once
 FULFILLMENT_KICK_ON_PAYMENT = False  # tests run the processor themselves
-MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+# One folder per pytest-xdist worker (and the processes its tests start), so a test that
+# checks what a command left in it never sees another worker's uploads.
+MEDIA_ROOT = BASE_DIR / ".test-media" / env("PYTEST_XDIST_WORKER", default="main")  # noqa: F405
 NOTIFY_COMBINE_SECONDS = 0  # tests that combine e-mails set their own window
 # Every page reads the exact pricing version unless a test asks for the production lag.
 PRICING_VERSION_RECENT_SECONDS = env.float("PRICING_VERSION_RECENT_SECONDS", default=0)  # noqa: F405

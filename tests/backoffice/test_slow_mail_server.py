@@ -1,7 +1,8 @@
 """A mail server that stalls for 10 s holds up no payment and no checkout.
 
-Real processes on one SQLite file, the embedded default (WAL, IMMEDIATE transactions): a
-gunicorn serving the shop, and `manage.py run_worker --queues emails` sending a due order
+Real processes on the test database (on SQLite, the embedded default, a copy of it in one
+file: WAL, IMMEDIATE transactions; on PostgreSQL the test database itself): a gunicorn serving
+the shop, and `manage.py run_worker --queues emails` sending a due order
 e-mail to a fake SMTP server on 127.0.0.1 that answers the end of the message's DATA only
 after 10 s. While the worker waits for that answer, a signed Stripe webhook is applied and a
 guest goes from cart to checkout, each request under a second: the worker holds no
@@ -12,58 +13,49 @@ once, and the payment's own e-mail after it, once.
 import json
 import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
 from django.db import connection
 
+from orders.models import OrderNotification
 from orders.services import order_transition
 from tests.catalog.factories import ProductFactory
 from tests.checkout.factories import placed_order, session_event, stripe_signature
 from tests.fake_smtp import FakeSMTP
+from tests.gunicorn_server import free_port, postgres_url
+from tests.processes import Spawned, manage_py, wait_until
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="the embedded SQLite default"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 STALL_SECONDS = 10
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def copy_database_to(path: Path) -> None:
-    """The test database (migrated, with this test's rows) as a SQLite file."""
+def shared_database(tmp_path: Path) -> tuple[str, Callable[[], list]]:
+    """(DATABASE_URL for the processes, a reader of the order e-mails' (status, attempts)):
+    on SQLite a copy of the test database (migrated, with this test's rows) in a file."""
+    if connection.vendor != "sqlite":
+        return postgres_url(), lambda: list(
+            OrderNotification.objects.order_by("pk").values_list("status", "attempts")
+        )
+    path = tmp_path / "shop.sqlite3"
     connection.ensure_connection()
     target = sqlite3.connect(path)
     connection.connection.backup(target)
     target.close()
 
+    def statuses():
+        with sqlite3.connect(path) as db:
+            return db.execute(
+                "SELECT status, attempts FROM orders_ordernotification ORDER BY id"
+            ).fetchall()
 
-def spawn(args: list[str], env: dict, log: Path) -> subprocess.Popen:
-    with log.open("w") as out:
-        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def wait_until(condition, *, processes, logs, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        for process, log in zip(processes, logs, strict=True):
-            assert process.poll() is None, f"exited early:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    return f"sqlite:///{path}", statuses
 
 
 def web_is_up(base: str) -> bool:
@@ -84,8 +76,7 @@ def test_a_stalled_mail_server_delays_neither_webhooks_nor_checkout(tmp_path):
     order_transition(order_id=waiting.pk, to_status="processing", source="test")  # e-mail due
     paying, session = placed_order()
     product = ProductFactory(slug="reel-boost", title="Reel Boost", base_amount=2_500)
-    database = tmp_path / "shop.sqlite3"
-    copy_database_to(database)
+    database_url, statuses = shared_database(tmp_path)
 
     smtp = FakeSMTP().start()
     smtp.stall_next(STALL_SECONDS)
@@ -99,43 +90,20 @@ def test_a_stalled_mail_server_delays_neither_webhooks_nor_checkout(tmp_path):
     env.update(
         DJANGO_SETTINGS_MODULE="smplat.settings.dev",
         DJANGO_DEBUG="false",
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url,
         EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
         EMAIL_TIMEOUT="30",  # longer than the stall: the worker waits for the server's answer
         LOG_LEVEL="WARNING",
         NOTIFY_COMBINE_SECONDS="0",  # each e-mail is due at once: this test times the sends
     )
-    logs = [tmp_path / "web.log", tmp_path / "worker.log"]
-    processes = [
-        spawn(
-            [sys.executable, "-m", "gunicorn", "smplat.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
-            env,
-            logs[0],
-        ),
-    ]
+    web = [sys.executable, "-m", "gunicorn", "smplat.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"]
+    processes = [Spawned(tmp_path / "web.log", web, env=env)]
     try:
-        wait_until(
-            lambda: web_is_up(base),
-            processes=processes,
-            logs=logs[:1],
-            timeout=60,
-            what="the web server",
-        )
+        wait_until(lambda: web_is_up(base), processes=processes, what="the web server")
         # The worker starts once the shop is up, so the whole stall is there to measure in.
-        processes.append(
-            spawn(
-                [sys.executable, "manage.py", "run_worker", "--queues", "emails", "--sleep", "0.2"],
-                env,
-                logs[1],
-            )
-        )
-        wait_until(
-            smtp.stall_started.is_set,
-            processes=processes,
-            logs=logs,
-            timeout=60,
-            what="the stalled e-mail",
-        )
+        worker = ["run_worker", "--queues", "emails", "--sleep", "0.2"]
+        processes.append(manage_py(tmp_path / "worker.log", worker, env=env))
+        wait_until(smtp.stall_started.is_set, processes=processes, what="the stalled e-mail")
         stalled_at = time.monotonic()
         browser = requests.Session()
 
@@ -197,17 +165,10 @@ def test_a_stalled_mail_server_delays_neither_webhooks_nor_checkout(tmp_path):
         assert still_stalled and stall_so_far < STALL_SECONDS  # all of it inside the stall
 
         # After the stall: the waiting e-mail, then the one the payment wrote.
-        def statuses():
-            with sqlite3.connect(database) as db:
-                return db.execute(
-                    "SELECT status, attempts FROM orders_ordernotification ORDER BY id"
-                ).fetchall()
-
         # The worker records an e-mail as sent a moment after the server accepted it.
         wait_until(
             lambda: len(smtp.accepted) >= 2 and all(s == "sent" for s, _ in statuses()),
             processes=processes,
-            logs=logs,
             timeout=STALL_SECONDS + 20,
             what="both e-mails sent and recorded",
         )
@@ -218,9 +179,6 @@ def test_a_stalled_mail_server_delays_neither_webhooks_nor_checkout(tmp_path):
         assert waiting.number in subjects[0] and paying.number in subjects[1]
         assert smtp.accepted[0].at - stalled_at >= STALL_SECONDS - 0.5
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
+        for running in processes:
+            running.stop(timeout=30)
         smtp.stop()

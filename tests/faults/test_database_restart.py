@@ -14,9 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -37,19 +34,18 @@ from orders.models import Order, OrderStatusChange
 from tests.checkout.factories import placed_order, session_event, stripe_signature
 from tests.fulfillment.factories import product_with_plan
 from tests.gunicorn_server import two_workers
+from tests.processes import (
+    Spawned,
+    manage_py,
+    postgres_only,
+    sessions_waiting_for_a_lock,
+    wait_until,
+)
 
 from .outage import DatabaseProxy, proxied_url, upstream
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL (DATABASE_URL): simulates its restart under real processes",
-    ),
-]
+pytestmark = postgres_only("simulates its restart under real processes")
 
-ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK = "/api/v1/payments/webhooks/stripe"
 
 
@@ -86,23 +82,12 @@ def deliver(base: str, event: dict) -> Delivery:
         return Delivery(event, started, 0)
 
 
-def wait_for(condition, *, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def deliveries_waiting_for_a_session() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures inside a transaction
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
-            # The session's lookup; pg_stat_activity may cut a long query before FOR UPDATE.
-            [f'SELECT "{CheckoutSession._meta.db_table}".%'],
+        # The session's lookup; pg_stat_activity may cut a long query before FOR UPDATE.
+        return sessions_waiting_for_a_lock(
+            cursor, query_like=f'SELECT "{CheckoutSession._meta.db_table}".%'
         )
-        return cursor.fetchone()[0]
 
 
 def test_webhooks_during_a_database_restart_are_applied_once_or_answered_5xx(db_proxy, tmp_path):
@@ -133,7 +118,7 @@ def test_webhooks_during_a_database_restart_are_applied_once_or_answered_5xx(db_
             with transaction.atomic():
                 CheckoutSession.objects.select_for_update().get(pk=cut.pk)
                 running = [pool.submit(sender, events[i::4]) for i in range(4)]
-                wait_for(lambda: deliveries_waiting_for_a_session() == 1, what="the cut delivery")
+                wait_until(lambda: deliveries_waiting_for_a_session() == 1, what="the cut delivery")
                 down_at = time.monotonic()
                 db_proxy.restart(down_seconds=1.5)
                 back_at = time.monotonic()
@@ -192,36 +177,18 @@ NOOP = {"name": "No-op", "kind": "noop", "adapter": "noop"}
 IDLE_POLL_SECONDS = 60
 
 
-class RunWorker:
-    """`manage.py run_worker` (every queue) in its own process, its output in a log file."""
-
-    def __init__(self, tmp_path: Path, *, env: dict):
-        self.log = tmp_path / "worker.log"
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "run_worker", "--sleep", str(IDLE_POLL_SECONDS)],
-                cwd=ROOT,
-                env={**os.environ, "DJANGO_SETTINGS_MODULE": "smplat.settings.test", **env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-
 @contextlib.contextmanager
-def run_worker(tmp_path: Path, *, env: dict) -> Iterator[RunWorker]:
-    worker = RunWorker(tmp_path, env=env)
+def run_worker(tmp_path: Path, *, env: dict) -> Iterator[Spawned]:
+    """`manage.py run_worker` (every queue) in its own process."""
+    worker = manage_py(
+        tmp_path / "worker.log",
+        ["run_worker", "--sleep", str(IDLE_POLL_SECONDS)],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "smplat.settings.test", **env},
+    )
     try:
         yield worker
     finally:
-        worker.stop()
+        worker.stop(timeout=30)
 
 
 def both_workers_serve(base: str, access_log: Path, path: str) -> set[str]:
@@ -264,10 +231,10 @@ def test_web_and_worker_processes_recover_from_a_database_restart_by_themselves(
         run_worker(tmp_path, env=env) as worker,
     ):
         assert deliver(base, session_event(before)).status == 200
-        wait_for(lambda: task_done(before.order), what="the first paid order's task")
+        wait_until(lambda: task_done(before.order), what="the first paid order's task")
         serving = both_workers_serve(base, access_log, "/catalog/")  # each holds a connection
         # Two web workers, four queue threads and the wake-up listener are connected.
-        wait_for(lambda: db_proxy.connections() >= 7, what="every process to connect")
+        wait_until(lambda: db_proxy.connections() >= 7, what="every process to connect")
 
         db_proxy.restart(down_seconds=2)
         assert db_proxy.connections() == 0
@@ -276,7 +243,7 @@ def test_web_and_worker_processes_recover_from_a_database_restart_by_themselves(
         assert both_workers_serve(base, access_log, "/catalog/") == serving
         started = time.monotonic()
         assert deliver(base, session_event(after)).status == 200
-        wait_for(lambda: task_done(after.order), what="the task of the order paid after")
+        wait_until(lambda: task_done(after.order), what="the task of the order paid after")
         assert time.monotonic() - started < IDLE_POLL_SECONDS / 4  # woken, not polled
 
         time.sleep(0.5)  # more passes of the worker: the task is not run again

@@ -8,7 +8,8 @@ is paid whatever the mail server does; each refusal (5xx at RCPT or at the end o
 a refused connection, an answer later than EMAIL_TIMEOUT) leaves the e-mail pending with the
 server's words and a later due time; once the server takes mail again the next due attempt
 sends it, and it is recorded sent once. A server that refuses every attempt fails the e-mail
-where operators look: Admin → Orders → Order e-mails and `/metrics`.
+where operators look: Admin → Orders → Order e-mails and `/metrics`. A password-reset e-mail
+the server refuses waits in the outbox with no link stored and is retried with a fresh one.
 
 Not repeated here: `tests/backoffice/test_slow_mail_server.py` proves, with gunicorn and a
 worker process, that a worker waiting 10 s on a stalled server holds no lock that a webhook
@@ -24,8 +25,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.models import OutgoingEmail
+from core.outbox import emails_send_due
 from orders.models import OrderNotification
 from orders.notifications import RETRY, notifications_send_due
+from tests.accounts.helpers import link_in
 from tests.checkout.factories import placed_order
 from tests.fulfillment.test_retries import Clock
 
@@ -175,3 +179,40 @@ def test_a_mail_server_that_refuses_every_attempt_fails_the_e_mail_where_operato
     assert "Recipient address rejected: User unknown" in body
     metrics = client.get("/metrics").content.decode()
     assert 'smplat_email_outbox{kind="order_update",status="failed"} 1.0' in metrics
+
+
+def test_a_refused_password_reset_e_mail_is_retried_with_a_link_that_works(
+    client, fake_smtp, clock
+):
+    """The reset page answers as always; the refused e-mail waits in the e-mail queue with
+    the server's words and no link stored, and the retry carries a link made at sending."""
+    account = get_user_model().objects.create_user(
+        "dana", email="dana@example.com", password="an old passphrase"
+    )
+    fake_smtp.reject_next(reply="451 4.3.0 Try again later")
+
+    page = client.post("/accounts/password_reset/", {"email": "dana@example.com"}, follow=True)
+
+    assert page.status_code == 200 and "Check your e-mail" in page.content.decode()
+    email = OutgoingEmail.objects.get(kind="password_reset")
+    assert (email.status, email.attempts, email.to) == ("pending", 1, "dana@example.com")
+    assert "451" in email.last_error
+    assert email.body_text == email.body_html == ""  # no working link kept in a table
+    assert fake_smtp.accepted == []
+
+    clock.travel_to(email.next_attempt_at)
+    assert emails_send_due() == 1
+    (sent,) = fake_smtp.accepted
+    assert sent.recipients == ("dana@example.com",)
+    text = next(p for p in sent.message.walk() if p.get_content_type() == "text/plain")
+    link = link_in(text.get_payload(decode=True).decode(), "/accounts/reset/")
+    choose_page = client.get(link, follow=True)
+    new = "a brand new passphrase"
+    done = client.post(
+        choose_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
+    )
+    assert done["Location"] == "/accounts/reset/done/"
+    account.refresh_from_db()
+    assert account.check_password(new)
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("sent", 2)

@@ -11,14 +11,10 @@ scheduler at the same moment: the test holds the schedule table until both are w
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,64 +22,31 @@ from django_q.models import OrmQ, Schedule, Task
 
 from backoffice.management.commands.setup_schedules import SCHEDULES, Weekly
 from tests.gunicorn_server import postgres_url
+from tests.processes import (
+    Spawned,
+    manage_py,
+    postgres_only,
+    sessions_waiting_for_a_lock,
+    wait_until,
+)
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL (DATABASE_URL): its row locks, with real processes",
-    ),
-]
-
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = postgres_only("its row locks, with real processes")
 
 
-class Cluster:
-    """`manage.py qcluster` in its own process, its log in a file."""
-
-    def __init__(self, tmp_path: Path, name: str):
-        self.log = tmp_path / f"{name}.log"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.faults.cluster_settings",
-            "DATABASE_URL": postgres_url(),
-        }
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
-
-
-def wait_until(condition, *, clusters, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        for cluster in clusters:
-            assert cluster.process.poll() is None, f"a cluster exited:\n{cluster.output()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+def cluster(tmp_path: Path, name: str) -> Spawned:
+    """`manage.py qcluster` in its own process."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.faults.cluster_settings",
+        "DATABASE_URL": postgres_url(),
+    }
+    return manage_py(tmp_path / f"{name}.log", ["qcluster"], env=env)
 
 
 def schedulers_waiting(cursor) -> int:
-    cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures inside a transaction
-    cursor.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
-        [f'SELECT %"{Schedule._meta.db_table}"%FOR UPDATE%'],
+    return sessions_waiting_for_a_lock(
+        cursor, query_like=f'SELECT %"{Schedule._meta.db_table}"%FOR UPDATE%'
     )
-    return cursor.fetchone()[0]
 
 
 def test_two_clusters_run_each_due_schedule_once(tmp_path):
@@ -100,16 +63,16 @@ def test_two_clusters_run_each_due_schedule_once(tmp_path):
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'LOCK TABLE "{Schedule._meta.db_table}" IN EXCLUSIVE MODE')
-        clusters = [Cluster(tmp_path, name) for name in ("first", "second")]
+        clusters = [cluster(tmp_path, name) for name in ("first", "second")]
         try:
             wait_until(
                 lambda: schedulers_waiting(cursor) == 2,
-                clusters=clusters,
+                processes=clusters,
                 what="both schedulers to wait for the schedules",
             )
         except BaseException:
-            for cluster in clusters:
-                cluster.stop()
+            for running in clusters:
+                running.stop()
             raise
     try:
         wait_until(
@@ -117,13 +80,13 @@ def test_two_clusters_run_each_due_schedule_once(tmp_path):
                 Task.objects.filter(success=True).count() >= len(SCHEDULES)
                 and not OrmQ.objects.exists()
             ),
-            clusters=clusters,
+            processes=clusters,
             what="every scheduled task to run",
         )
         time.sleep(1)  # room for a second copy, from the other cluster, to show up
     finally:
-        logs = [cluster.output() for cluster in clusters]
-        assert [cluster.stop() for cluster in clusters] == [0, 0], logs
+        logs = [running.output() for running in clusters]
+        assert [running.stop() for running in clusters] == [0, 0], logs
 
     tasks = Task.objects.order_by("group")
     assert sorted(tasks.values_list("group", "func", "success", "attempt_count")) == sorted(

@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
-import pytest
-from django.db import connection
 from django.utils import timezone
 
 from core.models import OutgoingEmail
@@ -35,60 +31,28 @@ from orders.services import order_transition
 from tests.checkout.factories import placed_order
 from tests.fake_smtp import FakeSMTP
 from tests.gunicorn_server import postgres_url
+from tests.processes import Spawned, manage_py, postgres_only, wait_until
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL (DATABASE_URL) shared by worker processes",
-    ),
-]
+pytestmark = postgres_only("a database shared by worker processes")
 
-ROOT = Path(__file__).resolve().parents[2]
 STALL_SECONDS = 60  # longer than the test: the killed worker's copy is never acknowledged
 
 
-class EmailWorker:
+def email_worker(tmp_path: Path, smtp: FakeSMTP, name: str) -> Spawned:
     """`manage.py run_worker --queues emails` sending through SMTP to `smtp`."""
-
-    def __init__(self, tmp_path: Path, smtp: FakeSMTP, name: str):
-        self.log = tmp_path / f"{name}.log"
-        # The development settings honour EMAIL_URL (the test settings keep mail in memory).
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "DJANGO_"))}
-        env.update(
-            DJANGO_SETTINGS_MODULE="smplat.settings.dev",
-            DJANGO_DEBUG="false",
-            DATABASE_URL=postgres_url(),
-            EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
-            EMAIL_TIMEOUT=str(STALL_SECONDS * 2),  # the worker waits for the server's answer
-            NOTIFY_COMBINE_SECONDS="0",
-            LOG_LEVEL="WARNING",
-        )
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "run_worker", "--queues", "emails", "--sleep", "0.2"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self, sig=signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout=30)
-
-
-def wait_until(condition, *, worker: EmailWorker, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert worker.process.poll() is None, f"the worker exited:\n{worker.output()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    # The development settings honour EMAIL_URL (the test settings keep mail in memory).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="smplat.settings.dev",
+        DJANGO_DEBUG="false",
+        DATABASE_URL=postgres_url(),
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
+        EMAIL_TIMEOUT=str(STALL_SECONDS * 2),  # the worker waits for the server's answer
+        NOTIFY_COMBINE_SECONDS="0",
+        LOG_LEVEL="WARNING",
+    )
+    args = ["run_worker", "--queues", "emails", "--sleep", "0.2"]
+    return manage_py(tmp_path / f"{name}.log", args, env=env)
 
 
 def statuses(model) -> list[tuple[str, int]]:
@@ -113,17 +77,17 @@ def test_an_email_whose_worker_was_killed_mid_send_is_sent_by_another_after_its_
     smtp.stall_next(STALL_SECONDS)
     survivor = None
     try:
-        doomed = EmailWorker(tmp_path, smtp, "doomed")
-        wait_until(smtp.stall_started.is_set, worker=doomed, what="the first e-mail's DATA")
+        doomed = email_worker(tmp_path, smtp, "doomed")
+        wait_until(smtp.stall_started.is_set, processes=[doomed], what="the first e-mail's DATA")
         # The order e-mails are claimed (the first one is at the server), the outbox is not.
         assert statuses(OrderNotification) == [("sending", 1), ("sending", 1)]
         assert statuses(OutgoingEmail) == [("pending", 0)]
-        assert doomed.stop(signal.SIGKILL) == -signal.SIGKILL
+        assert doomed.stop(signal.SIGKILL, timeout=30) == -signal.SIGKILL
 
-        survivor = EmailWorker(tmp_path, smtp, "survivor")
+        survivor = email_worker(tmp_path, smtp, "survivor")
         wait_until(
             lambda: statuses(OutgoingEmail) == [("sent", 1)],
-            worker=survivor,
+            processes=[survivor],
             what="the e-mail the killed worker had not claimed",
         )
         time.sleep(1)  # five polls: the claimed e-mails wait for their lease
@@ -134,7 +98,7 @@ def test_an_email_whose_worker_was_killed_mid_send_is_sent_by_another_after_its_
         OrderNotification.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
         wait_until(
             lambda: statuses(OrderNotification) == [("sent", 2), ("sent", 2)],
-            worker=survivor,
+            processes=[survivor],
             what="the killed worker's e-mails",
         )
         time.sleep(0.5)  # more polls: nothing is sent again

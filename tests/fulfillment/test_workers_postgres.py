@@ -9,15 +9,11 @@ database.
 import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count
@@ -28,75 +24,42 @@ from fulfillment.models import FulfillmentTask, TaskAttempt
 from fulfillment.processor import process_due
 from fulfillment.services import task_retry_now
 from orders.models import Order, OrderNotification, OrderStatusChange
+from tests.gunicorn_server import postgres_url
+from tests.processes import (
+    Spawned,
+    manage_py,
+    postgres_only,
+    sessions_waiting_for_a_lock,
+    wait_until,
+)
 
 from .factories import paid_order, product_with_plan
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL row locks and processes"
-    ),
-]
+pytestmark = postgres_only("its row locks, with real processes")
 
-ROOT = Path(__file__).resolve().parents[2]
 NOOP = {"name": "No-op", "kind": "noop", "adapter": "noop"}
 
 
 def worker_env(**extra) -> dict:
-    db = connection.settings_dict
-    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smplat.settings.test",
-        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": postgres_url(),
         **extra,
     }
 
 
-class Worker:
-    """`manage.py run_worker --queues fulfillment` in its own process, its output kept in a
-    log file."""
-
-    def __init__(self, tmp_path, *args, env):
-        self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "run_worker", "--queues", "fulfillment", *args],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.name = f"{socket.gethostname()}:{self.process.pid}"  # as worker_name() says
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self, sig=signal.SIGTERM, timeout=30) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout=timeout)
-
-
-def wait_until(condition, *, workers, timeout=60, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        for worker in workers:
-            assert worker.process.poll() is None, f"a worker exited early:\n{worker.output()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+def fulfillment_worker(tmp_path: Path, *args: str, env: dict) -> Spawned:
+    """`manage.py run_worker --queues fulfillment` in its own process."""
+    log = tmp_path / f"worker-{time.monotonic_ns()}.log"
+    return manage_py(log, ["run_worker", "--queues", "fulfillment", *args], env=env)
 
 
 def workers_waiting_for_a_lock(cursor) -> int:
-    cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures inside a transaction
-    cursor.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
-        # The claim; pg_stat_activity may cut a long query before its SKIP LOCKED.
-        [f'SELECT "{FulfillmentTask._meta.db_table}".%'],
+    # The claim; pg_stat_activity may cut a long query before its SKIP LOCKED.
+    return sessions_waiting_for_a_lock(
+        cursor, query_like=f'SELECT "{FulfillmentTask._meta.db_table}".%'
     )
-    return cursor.fetchone()[0]
 
 
 def test_two_thousand_tasks_are_shared_out_and_each_runs_exactly_once(client, tmp_path):
@@ -121,10 +84,13 @@ def test_two_thousand_tasks_are_shared_out_and_each_runs_exactly_once(client, tm
     # is released, so all of them compete for the work from the same moment.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'LOCK TABLE "{FulfillmentTask._meta.db_table}" IN EXCLUSIVE MODE')
-        workers = [Worker(tmp_path, "--once", "--batch", "50", env=worker_env()) for _ in range(4)]
+        workers = [
+            fulfillment_worker(tmp_path, "--once", "--batch", "50", env=worker_env())
+            for _ in range(4)
+        ]
         wait_until(
             lambda: workers_waiting_for_a_lock(cursor) == len(workers),
-            workers=workers,
+            processes=workers,
             what="every worker to try its first claim",
         )
     for worker in workers:
@@ -179,10 +145,13 @@ def test_two_workers_run_many_two_step_orders_exactly_once_and_complete_each_onc
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'LOCK TABLE "{FulfillmentTask._meta.db_table}" IN EXCLUSIVE MODE')
-        workers = [Worker(tmp_path, "--once", "--batch", "40", env=worker_env()) for _ in range(2)]
+        workers = [
+            fulfillment_worker(tmp_path, "--once", "--batch", "40", env=worker_env())
+            for _ in range(2)
+        ]
         wait_until(
             lambda: workers_waiting_for_a_lock(cursor) == len(workers),
-            workers=workers,
+            processes=workers,
             what="every worker to try its first claim",
         )
     for worker in workers:
@@ -237,18 +206,18 @@ def test_a_worker_killed_during_add_leaves_the_step_to_staff_until_they_retry(
     )
     fake_panel.hang_next()  # the first `add` gets no answer (and places nothing)
 
-    doomed = Worker(tmp_path, "--sleep", "0.1", env=env)
-    wait_until(lambda: fake_panel.calls("add"), workers=[doomed], what="the first `add`")
+    doomed = fulfillment_worker(tmp_path, "--sleep", "0.1", env=env)
+    wait_until(lambda: fake_panel.calls("add"), processes=[doomed], what="the first `add`")
     task.refresh_from_db()
     assert (task.status, task.runs, task.locked_by) == ("running", 1, doomed.name)
-    assert doomed.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert doomed.stop(signal.SIGKILL, timeout=30) == -signal.SIGKILL
     lease_end = task.lease_expires_at
 
-    survivor = Worker(tmp_path, "--sleep", "0.1", env=env)
+    survivor = fulfillment_worker(tmp_path, "--sleep", "0.1", env=env)
     try:
         wait_until(
             lambda: FulfillmentTask.objects.get(pk=task.pk).status == "waiting_staff",
-            workers=[survivor],
+            processes=[survivor],
             what="the task to wait for staff",
         )
         # The survivor took the task over and did not place the order a second time.
@@ -271,7 +240,7 @@ def test_a_worker_killed_during_add_leaves_the_step_to_staff_until_they_retry(
         task_retry_now(task_id=task.pk, actor=staff, reason="Not on the panel")
         wait_until(
             lambda: FulfillmentTask.objects.get(pk=task.pk).status == "succeeded",
-            workers=[survivor],
+            processes=[survivor],
             what="the task to succeed",
         )
     finally:

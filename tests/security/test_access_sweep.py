@@ -174,7 +174,10 @@ def footprint(side) -> dict:
 
 
 def _no_data(answer: Answer) -> bool:
-    return answer.status == 405 and not answer.body.strip()
+    """The method the view does not take: an empty 405, under /api/ its JSON error."""
+    return answer.status == 405 and (
+        not answer.body.strip() or answer.error_code() == "method_not_allowed"
+    )
 
 
 def _refused_to_others(answer: Answer, *, signed_in: bool) -> bool:

@@ -132,6 +132,17 @@ def test_production_refuses_an_empty_or_short_operator_api_key(key):
     assert "CHECKOUT_API_KEY must be a secret of at least 16 characters" in done.stderr
 
 
+@pytest.mark.parametrize(
+    "secret", ["", "whsec_local_simulated_gateway"], ids=["empty", "development-default"]
+)
+def test_production_refuses_a_webhook_secret_anyone_could_sign_with(secret):
+    """Either would let anyone sign an event that marks an order paid, demo or not."""
+    for payments in (STRIPE_KEY, DEMO):
+        done = check_deploy(**{**PRODUCTION, **payments, "STRIPE_WEBHOOK_SECRET": secret})
+        assert done.returncode != 0
+        assert "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret" in done.stderr
+
+
 # /metrics is never open by default in production --------------------------------------------
 
 
