@@ -18,7 +18,6 @@ from django.db.models import (
     Count,
     F,
     Max,
-    Prefetch,
     Q,
     Value,
     When,
@@ -37,8 +36,6 @@ from .models import (
     Campaign,
     Category,
     ConfigurationPreset,
-    Option,
-    OptionGroup,
     PricingVersion,
     Product,
     ProductSearchDocument,
@@ -46,6 +43,7 @@ from .models import (
     SearchSynonym,
 )
 from .pricing import BundleRule, CampaignRule, PricingRules, listing_price, listing_sale_amount
+from .related_rows import related_rows_attach, rows_with_parent
 from .search.backends import search_filter, search_first_matching, search_ranked
 from .search.query import Plan, search_plans
 from .search.spelling import Vocabulary
@@ -411,28 +409,28 @@ def product_featured_list(*, limit: int = 6) -> list[Product]:
     )
 
 
-def _pricing_queryset():
-    return Product.objects.select_related("category").prefetch_related(
-        Prefetch(
-            "option_groups",
-            queryset=OptionGroup.objects.prefetch_related(
-                Prefetch("options", queryset=Option.objects.order_by("position", "pk"))
-            ),
-        ),
-        "addons",
-        "tiers",
+def _with_pricing_relations(products: list[Product]) -> list[Product]:
+    """`products` with what pricing reads attached (option groups with their options, add-ons,
+    tiers): four queries however many products, as each model orders its rows."""
+    groups = related_rows_attach(
+        products, related_name="option_groups", order_by=("position", "id")
     )
+    related_rows_attach(groups, related_name="options", order_by=("position", "id"))
+    related_rows_attach(products, related_name="addons", order_by=("position", "id"))
+    related_rows_attach(products, related_name="tiers", order_by=("min_quantity", "id"))
+    return products
 
 
 def product_get_for_pricing(
     *, slug: str | None = None, pk: int | None = None, active_only: bool = True
 ):
     """A product with everything pricing needs, in a fixed number of queries."""
-    qs = _pricing_queryset()
-    if active_only:
-        qs = qs.filter(is_active=True)
-    lookup = {"slug": slug} if slug is not None else {"pk": pk}
-    return qs.filter(**lookup).first()
+    column, value = ("slug", slug) if slug is not None else (Product._meta.pk.column, pk)
+    found = rows_with_parent(Product, column, [value], field_name="category")
+    product = next((p for p in found if p.is_active or not active_only), None)
+    if product is None:
+        return None
+    return _with_pricing_relations([product])[0]
 
 
 def products_for_pricing(pks, *, version: int) -> dict[int, Product]:
@@ -442,7 +440,10 @@ def products_for_pricing(pks, *, version: int) -> dict[int, Product]:
     found = cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in found]
     if missing:
-        loaded = {keys[p.pk]: p for p in _pricing_queryset().filter(pk__in=missing)}
+        products = rows_with_parent(
+            Product, Product._meta.pk.column, missing, field_name="category"
+        )
+        loaded = {keys[p.pk]: p for p in _with_pricing_relations(products)}
         cache.set_many(loaded, settings.PRICING_CACHE_SECONDS)
         found.update(loaded)
     return {pk: found[key] for pk, key in keys.items() if key in found}
