@@ -24,7 +24,7 @@ import report
 # tasks with SKIP LOCKED, which SQLite's single writer cannot share out.
 STEPS = [
     ("storefront", ["run.py"]),
-    ("large", ["run.py", "--suite", "storefront", "--products", "100000"]),
+    ("large", ["run.py", "--products", "100000"]),
     ("fulfillment", ["fulfillment_bench.py"]),
     ("dashboard", ["dashboard_bench.py"]),
     ("digest", ["digest_bench.py"]),

@@ -319,7 +319,7 @@ class CpuMeter:
     def __enter__(self) -> CpuMeter:
         self._base = self._sample()
         self._seen = dict(self._base)
-        self._start = time.monotonic(), _machine_busy_ticks()
+        self._start = time.monotonic(), _machine_busy_ticks(), harness.postgres_reaped_ticks()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -335,6 +335,7 @@ class CpuMeter:
         elapsed = time.monotonic() - self._start[0]
         busy = _machine_busy_ticks() - self._start[1]
         ours = sum(ticks - self._base.get(pid, 0) for pid, ticks in self._seen.items())
+        ours += harness.postgres_reaped_ticks() - self._start[2]  # parallel workers that ended
 
         def pct(ticks):
             return round(100 * ticks / harness.CLOCK_TICKS / elapsed, 1)

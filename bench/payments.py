@@ -276,7 +276,7 @@ WEBHOOK = ReplaySpec(
     "webhook-pool",
     "verify-webhooks",
     expect_status=200,
-    pool_rate=800,
+    pool_rate=1600,  # PostgreSQL queues about 1,300 a second on a quiet 2-core machine
     duplicate_every=10,
     signed=True,
     summarize=summarize_webhook,
@@ -296,7 +296,7 @@ CHECKOUT = ReplaySpec(
     connections=4,
 )
 # The same events applied in the request (STRIPE_WEBHOOK_MODE=inline), for comparison.
-WEBHOOK_INLINE = replace(WEBHOOK, name="webhook-inline", pool_rate=150, drain_workers=0)
+WEBHOOK_INLINE = replace(WEBHOOK, name="webhook-inline", pool_rate=300, drain_workers=0)
 SPECS = [WEBHOOK, CHECKOUT, WEBHOOK_INLINE]
 
 
@@ -313,13 +313,15 @@ def _webhook_rate(results):
 
 
 def _clean(name):
+    """Every request verified. A pool that ran out is no fault of the system: its rate is
+    marked a lower bound (run.py's SHORT line, the report's mark) and what was sent still
+    counts."""
+
     def check(results):
         r = results[name]
         problems = dict(r["verified"]["problems"])
         if harness.error_count(r):
             problems["errors"] = harness.error_count(r)
-        if r["exhausted"]:
-            problems["pool exhausted"] = 1
         text = ", ".join(f"{k}: {n}" for k, n in problems.items())
         return not problems, text or "all verified"
 

@@ -203,8 +203,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--suite",
-        default=",".join(SUITES),
-        help="comma-separated suites: " + ",".join(SUITES),
+        default="",
+        help="comma-separated suites (default all; with --products >= "
+        f"{LARGE_CATALOG:,}: storefront, as the others do not depend on the catalog's size): "
+        + ",".join(SUITES),
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
@@ -242,7 +244,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         )
     if "bare" not in args.scenario:
         args.scenario.insert(0, "bare")  # every ratio is to the bare view of the same run
-    args.suite = [name.strip() for name in args.suite.split(",") if name.strip()]
+    default = ["storefront"] if args.products >= LARGE_CATALOG else list(SUITES)
+    args.suite = [name.strip() for name in args.suite.split(",") if name.strip()] or default
     unknown = [name for name in args.suite if name not in SUITES]
     if unknown:
         parser.error(f"unknown --suite {', '.join(unknown)}; choose from {', '.join(SUITES)}")
