@@ -78,20 +78,31 @@ def password_reset_request(*, email: str) -> None:
         async_task("accounts.tasks.password_reset_email_send", key, task_name="password-reset")
 
 
-def password_reset_render(email: OutgoingEmail) -> RenderedEmail | None:
-    """The reset e-mail with a link made now, so no table keeps a working link and each
-    attempt's link is valid from its sending; None once the account is gone or inactive."""
-    user_id = parse_id(email.key.removeprefix(RESET_KEY_PREFIX).partition(":")[0])
+def password_reset_keys_unwanted(keys: list[str]) -> set[str]:
+    """The reset e-mails (by key) whose account is gone or inactive by now: one query."""
     User = get_user_model()
-    account = User._default_manager.filter(pk=user_id, is_active=True).first()
-    if account is None or not getattr(account, User.get_email_field_name(), ""):
-        return None
+    wanted = set(
+        User._default_manager.filter(
+            pk__in={_reset_account_id(key) for key in keys} - {None}, is_active=True
+        ).values_list("pk", flat=True)
+    )
+    return {key for key in keys if _reset_account_id(key) not in wanted}
+
+
+def password_reset_render(email: OutgoingEmail) -> RenderedEmail:
+    """The reset e-mail with a link made now, so no table keeps a working link and each
+    attempt's link is valid from its sending (the account was checked a moment before)."""
+    account = get_user_model()._default_manager.get(pk=_reset_account_id(email.key))
     context = {**_reset_context(), "user": account, "link": password_link(user=account)}
     return RenderedEmail(
         subject=_reset_subject(),
         text=render_to_string("registration/password_reset_email.txt", context),
         html=render_to_string("registration/password_reset_email.html", context),
     )
+
+
+def _reset_account_id(key: str) -> int | None:
+    return parse_id(key.removeprefix(RESET_KEY_PREFIX).partition(":")[0])
 
 
 def _reset_context() -> dict:

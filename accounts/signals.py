@@ -1,5 +1,6 @@
-from core.outbox import email_render_on_send
+from core.outbox import email_render_on_send, email_send_check
 
-from .services import RESET_EMAIL_KIND, password_reset_render
+from .services import RESET_EMAIL_KIND, password_reset_keys_unwanted, password_reset_render
 
+email_send_check(RESET_EMAIL_KIND, password_reset_keys_unwanted)
 email_render_on_send(RESET_EMAIL_KIND, password_reset_render)

@@ -42,9 +42,9 @@ class RenderedEmail:
     html: str = ""
 
 
-# kind → given a claimed e-mail of that kind, what to send now, or None when it no longer
-# applies. Registered like the checks.
-_RENDERERS: dict[str, Callable[[OutgoingEmail], RenderedEmail | None]] = {}
+# kind → given a claimed e-mail of that kind, what to send now (whether it still applies is its
+# kind's check). Registered like the checks.
+_RENDERERS: dict[str, Callable[[OutgoingEmail], RenderedEmail]] = {}
 
 
 def email_queue(
@@ -162,8 +162,9 @@ def email_send_check(kind: str, check: Callable[[list[str]], Collection[str]]) -
     _SEND_CHECKS[kind] = check
 
 
-def email_render_on_send(kind: str, render: Callable[[OutgoingEmail], RenderedEmail | None]):
-    """Register `render(email)`, which writes each e-mail of `kind` at every attempt."""
+def email_render_on_send(kind: str, render: Callable[[OutgoingEmail], RenderedEmail]):
+    """Register `render(email)`, which writes each e-mail of `kind` at every attempt (a failure
+    to write it is retried like a failure to send it)."""
     if kind not in EMAIL_KINDS:
         raise ValueError(f"unknown e-mail kind {kind!r}")
     _RENDERERS[kind] = render
@@ -171,8 +172,8 @@ def email_render_on_send(kind: str, render: Callable[[OutgoingEmail], RenderedEm
 
 def emails_send_due(*, limit: int = BATCH, key: str | None = None) -> int:
     """Claim due e-mails (only the one with `key`, when given), withdraw those their kind's
-    check or renderer no longer wants, send the others each outside any transaction and record
-    it; returns how many were claimed."""
+    check no longer wants, send the others each outside any transaction and record it;
+    returns how many were claimed."""
     claimed = deliveries_claim(
         OutgoingEmail, limit=limit, where=Q(key=key) if key is not None else None
     )
@@ -182,26 +183,23 @@ def emails_send_due(*, limit: int = BATCH, key: str | None = None) -> int:
         if keys:
             withdrawn.update(check(keys))
     for email in claimed:
-        message = None if email.key in withdrawn else _message(email)
-        if message is None:
+        if email.key in withdrawn:
             delivery_record(
                 email, status=DeliveryStatus.CANCELLED, last_error="No longer applied when due."
             )
         else:
-            delivery_attempt(email, deliver=message.send, retry=RETRY)
+            delivery_attempt(email, deliver=lambda email=email: _send(email), retry=RETRY)
     return len(claimed)
 
 
-def _message(email: OutgoingEmail) -> EmailMultiAlternatives | None:
+def _send(email: OutgoingEmail) -> None:
     render = _RENDERERS.get(email.kind)
     content = (
         render(email)
         if render
         else RenderedEmail(subject=email.subject, text=email.body_text, html=email.body_html)
     )
-    if content is None:
-        return None
     message = EmailMultiAlternatives(subject=content.subject, body=content.text, to=[email.to])
     if content.html:
         message.attach_alternative(content.html, "text/html")
-    return message
+    message.send()

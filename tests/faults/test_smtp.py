@@ -216,3 +216,23 @@ def test_a_refused_password_reset_e_mail_is_retried_with_a_link_that_works(
     assert account.check_password(new)
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 2)
+
+
+def test_a_retried_password_reset_e_mail_is_withdrawn_once_its_account_is_deactivated(
+    client, fake_smtp, clock
+):
+    """Staff closed the account while the mail server refused: the next attempt sends nothing."""
+    account = get_user_model().objects.create_user(
+        "dana", email="dana@example.com", password="an old passphrase"
+    )
+    fake_smtp.reject_next(reply="451 4.3.0 Try again later")
+    client.post("/accounts/password_reset/", {"email": "dana@example.com"})
+    email = OutgoingEmail.objects.get(kind="password_reset")
+    account.is_active = False
+    account.save()
+
+    clock.travel_to(email.next_attempt_at)
+    assert emails_send_due() == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("cancelled", 2)
+    assert fake_smtp.accepted == []
