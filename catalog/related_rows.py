@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from django.db import connection
 from django.db.models import Model
@@ -44,34 +45,43 @@ def rows_with_parent(
     """`rows_where`, each row with the object its required `field_name` foreign key points to
     read in the same statement and set as `select_related` sets it. The parent's columns are
     taken as the database gives them, so a parent with a field the ORM converts is refused."""
+    if not values:
+        return []
+    field, head, aliases = _joined_select(model, field_name, column)
+    sql = f"{head} IN ({', '.join(['%s'] * len(values))}) ORDER BY t.{connection.ops.quote_name(column)}"
+    rows = list(model._default_manager.raw(sql, list(values)))
+    for row in rows:
+        found = [row.__dict__.pop(alias) for alias in aliases.values()]
+        field.set_cached_value(
+            row, field.related_model.from_db(row._state.db, list(aliases), found)
+        )
+    return rows
+
+
+@cache
+def _joined_select(model: type[Model], field_name: str, column: str):
+    """(the foreign key, the statement up to its WHERE column, attname → alias of the parent's
+    columns), checked and written once per model, foreign key and column."""
     field = model._meta.get_field(field_name)
     parent = field.related_model
+    columns = parent._meta.concrete_fields
     converted = [
         f.name
-        for f in parent._meta.concrete_fields
+        for f in columns
         if f.get_db_converters(connection) or connection.ops.get_db_converters(f.cached_col)
     ]
     if field.null or converted:
         raise ValueError(f"{model.__name__}.{field_name}: not a required plain-typed parent")
-    if not values:
-        return []
     quote = connection.ops.quote_name
-    aliases = {f.attname: f"{PARENT_PREFIX}{f.attname}" for f in parent._meta.concrete_fields}
-    sql = (
-        "SELECT t.*, "
-        + ", ".join(
-            f"p.{quote(parent._meta.get_field(a).column)} AS {quote(alias)}"
-            for a, alias in aliases.items()
-        )
-        + f" FROM {quote(model._meta.db_table)} t JOIN {quote(parent._meta.db_table)} p"
+    aliases = {f.attname: f"{PARENT_PREFIX}{f.attname}" for f in columns}
+    selected = ", ".join(f"p.{quote(f.column)} AS {quote(aliases[f.attname])}" for f in columns)
+    head = (
+        f"SELECT t.*, {selected} FROM {quote(model._meta.db_table)} t"
+        f" JOIN {quote(parent._meta.db_table)} p"
         f" ON p.{quote(field.target_field.column)} = t.{quote(field.column)}"
-        f" WHERE t.{quote(column)} IN ({', '.join(['%s'] * len(values))}) ORDER BY t.{quote(column)}"
+        f" WHERE t.{quote(column)}"
     )
-    rows = list(model._default_manager.raw(sql, list(values)))
-    for row in rows:
-        found = [row.__dict__.pop(alias) for alias in aliases.values()]
-        field.set_cached_value(row, parent.from_db(row._state.db, list(aliases), found))
-    return rows
+    return field, head, aliases
 
 
 def rows_where(
