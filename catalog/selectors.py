@@ -305,14 +305,16 @@ def catalog_page(*, query: str, category: str, sort: str, page: int, version: in
             product_list(category=category, sort=sort, at=at), page=page, version=version, at=at
         )
     plans = search_plan_list(query=query, version=version)
-    base = product_list(category=category, at=at)
-    plan = plans[0] if len(plans) == 1 else search_first_matching(base, plans)
+    category_id = next((c.pk for c in category_list(version=version) if c.slug == category), None)
+    if category and category_id is None:
+        plans = []
+    plan = plans[0] if len(plans) == 1 else search_first_matching(plans, category_id=category_id)
     if plan is None:
         return CatalogPage(
             cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False
         )
     if sort == "relevance":
-        result = _ranked_page(base, plan, page=page, version=version, at=at)
+        result = _ranked_page(plan, category_id, page=page, version=version, at=at)
     else:
         products = product_list(plan=plan, category=category, sort=sort, at=at)
         result = _page(products, page=page, version=version, at=at)
@@ -334,8 +336,7 @@ def search_suggestion_list(*, query: str, version: int) -> list[Suggestion]:
     """Services for what a shopper has typed so far (the last word may be unfinished), best
     first; two queries, whatever the catalog size (plus the words once per version)."""
     plans = search_plan_list(query=query, version=version, prefix=True)
-    products = product_list()
-    plan = plans[0] if len(plans) == 1 else search_first_matching(products, plans)
+    plan = plans[0] if len(plans) == 1 else search_first_matching(plans, category_id=None)
     if plan is None:
         return []
     return [
@@ -345,15 +346,18 @@ def search_suggestion_list(*, query: str, version: int) -> list[Suggestion]:
             title=p.title,
             url=reverse("catalog:product-detail", kwargs={"slug": p.slug}),
         )
-        for p in search_ranked(products, plan, offset=0, limit=SUGGESTIONS)
+        for p in search_ranked(plan, category_id=None, offset=0, limit=SUGGESTIONS)
     ]
 
 
-def _ranked_page(products, plan: Plan, *, page: int, version: int, at) -> CatalogPage:
+def _ranked_page(
+    plan: Plan, category_id: int | None, *, page: int, version: int, at
+) -> CatalogPage:
     """`_page` for the best matches first: the page with the count, clamped to the last page,
     in one query; the cards' categories come from the cached list."""
     size = settings.CATALOG_PAGE_SIZE
-    rows = list(search_ranked(products, plan, offset=(max(page, 1) - 1) * size, limit=size))
+    offset = (max(page, 1) - 1) * size
+    rows = search_ranked(plan, category_id=category_id, offset=offset, limit=size)
     if not rows:
         return CatalogPage(
             cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from ..models import Product
 from .query import Plan
 
 DOCUMENTS = "catalog_productsearchdocument"
@@ -66,7 +67,7 @@ def _tsquery(plan: Plan) -> str:
         "(" + " | ".join(alternative(a, i == len(plan.terms) - 1) for a in term.alternatives) + ")"
         for i, term in enumerate(plan.terms)
     ]
-    return (" | " if plan.any_term else " & ").join(terms)
+    return " & ".join(terms)
 
 
 def _fts5_query(plan: Plan) -> str:
@@ -78,7 +79,7 @@ def _fts5_query(plan: Plan) -> str:
         "(" + " OR ".join(alternative(a, i == len(plan.terms) - 1) for a in term.alternatives) + ")"
         for i, term in enumerate(plan.terms)
     ]
-    return (" OR " if plan.any_term else " AND ").join(terms)
+    return " AND ".join(terms)
 
 
 def _matches(plan: Plan) -> RawSQL:
@@ -95,36 +96,62 @@ def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
     return products.filter(pk__in=_matches(plan))
 
 
-def search_ranked(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> list:
-    """Up to `limit` of `products` matching the plan from `offset`, best first (the title
-    holds the query's words in order, then the title alone matches, then the rank, then the
-    catalog's position), each with `search_place` (from 1) and `search_total` (how many
-    match). An offset past the end gives the last `limit`-aligned page instead. One query
-    (three past the end); related objects are not loaded.
+def search_ranked(plan: Plan, *, category_id: int | None, offset: int, limit: int) -> list:
+    """Up to `limit` active products (of the category, if given) matching the plan from
+    `offset`, best first (the title holds the query's words in order, then the title alone
+    matches, then the rank, then the catalog's position), each with
+    `search_place` (from 1) and `search_total` (how many match). An offset past the end
+    gives the last `limit`-aligned page instead. One query (two past the end); related
+    objects are not loaded.
 
-    The match is joined once and ranked as it is scanned (a subquery per product would run
-    FTS5's MATCH, where alone bm25 exists, once per product); only the page's rows are kept
-    while sorting, and only they are joined to their products' columns."""
-    rows = list(products.raw(*_ranked_sql(products, plan, offset=offset, limit=limit)))
+    The index holds active products only (`catalog.search.index`), so without a category
+    the match is ranked and counted from the index alone; the products' rows are read for
+    the tie-break and, for the page's rows only, their columns."""
+    rows = list(Product.objects.raw(*_ranked_sql(plan, category_id, offset=offset, limit=limit)))
     if not rows and offset > 0:
-        total = products.filter(pk__in=_matches(plan)).count()
+        with connection.cursor() as cursor:
+            cursor.execute(*_matching_sql(plan, category_id, "COUNT(*)"))
+            (total,) = cursor.fetchone()
         if not total:
             return []
         offset = (total - 1) // limit * limit
-        rows = list(products.raw(*_ranked_sql(products, plan, offset=offset, limit=limit)))
+        rows = list(
+            Product.objects.raw(*_ranked_sql(plan, category_id, offset=offset, limit=limit))
+        )
     for place, row in enumerate(rows, offset + 1):
         row.search_place = place
     return rows
 
 
-def _ranked_sql(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> tuple[str, list]:
-    # `products` as a lookup of the candidate's own row: as `IN (…)` it would list every
-    # product it holds (the whole catalog) before each search.
-    within, within_params = (
-        products.order_by().filter(pk=RawSQL("p.id", ())).values("pk").query.sql_with_params()
-    )
+def _in_category(category_id: int | None) -> tuple[str, list]:
+    return ("", []) if category_id is None else (" AND c.category_id = %s", [category_id])
+
+
+def _matching_sql(plan: Plan, category_id: int | None, select: str) -> tuple[str, list]:
+    """`SELECT {select}` over the matching products: from the index alone without a
+    category."""
+    where, params = _in_category(category_id)
     if connection.vendor == "postgresql":
-        phrase = f" {plan.phrase} "
+        source = f"{DOCUMENTS} d"
+        if category_id is not None:
+            source += " JOIN catalog_product c ON c.id = d.product_id"
+        return (
+            f"SELECT {select} FROM {source} WHERE d.vector @@ {TSQUERY}{where}",
+            [_tsquery(plan), *params],
+        )
+    source = FTS if category_id is None else f"{FTS} JOIN catalog_product c ON c.id = {FTS}.rowid"
+    return f"SELECT {select} FROM {source} WHERE {FTS} MATCH %s{where}", [
+        _fts5_query(plan),
+        *params,
+    ]
+
+
+def _ranked_sql(
+    plan: Plan, category_id: int | None, *, offset: int, limit: int
+) -> tuple[str, list]:
+    where, where_params = _in_category(category_id)
+    count_sql, count_params = _matching_sql(plan, category_id, "COUNT(*)")
+    if connection.vendor == "postgresql":
         tsquery = _tsquery(plan)
         keys = (
             "strpos(' ' || d.title || ' ', %s) > 0 AS phrase_hit, "
@@ -132,44 +159,44 @@ def _ranked_sql(products: QuerySet, plan: Plan, *, offset: int, limit: int) -> t
             f"ts_filter(d.vector, '{{a}}') @@ {TSQUERY} AS title_hit, "
             f"ts_rank(d.vector, {TSQUERY}) AS score"
         )
-        keys_params = [phrase, tsquery, tsquery]
+        keys_params = [f" {plan.phrase} ", tsquery, tsquery]
         source = (
-            f"FROM {DOCUMENTS} d JOIN catalog_product p ON p.id = d.product_id "
-            f"WHERE d.vector @@ {TSQUERY} AND EXISTS ({within})"
+            f"FROM {DOCUMENTS} d JOIN catalog_product c ON c.id = d.product_id "
+            f"WHERE d.vector @@ {TSQUERY}{where}"
         )
-        source_params = [tsquery, *within_params]
+        source_params = [tsquery, *where_params]
     else:
         fts5 = _fts5_query(plan)
         # The title phrase as an FTS5 phrase (the same adjacent stems in order), so the
         # documents' rows are never read: joining them doubled the cost of a broad search.
         keys = (
-            f"p.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS phrase_hit, "
-            f"p.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS title_hit, m.score"
+            f"m.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS phrase_hit, "
+            f"m.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS title_hit, m.score"
         )
         keys_params = [f'title : "{plan.phrase}"', f"title : ({fts5})"]
         source = (
             f"FROM (SELECT rowid AS id, -bm25({FTS}, {BM25_WEIGHTS}) AS score "
             f"FROM {FTS} WHERE {FTS} MATCH %s) m "
-            f"JOIN catalog_product p ON p.id = m.id WHERE EXISTS ({within})"
+            f"JOIN catalog_product c ON c.id = m.id{where.replace(' AND ', ' WHERE ', 1)}"
         )
-        source_params = [fts5, *within_params]
+        source_params = [fts5, *where_params]
     order = "phrase_hit DESC, title_hit DESC, score DESC, position, title, id"
     sql = (
-        "SELECT p.*, ranked.search_total FROM ("
-        f"SELECT p.id AS id, p.position AS position, p.title AS title, {keys}, "
-        f"COUNT(*) OVER () AS search_total {source} ORDER BY {order} LIMIT %s OFFSET %s"
+        f"SELECT p.*, ({count_sql}) AS search_total FROM ("
+        f"SELECT c.id AS id, c.position AS position, c.title AS title, {keys} "
+        f"{source} ORDER BY {order} LIMIT %s OFFSET %s"
         ") ranked JOIN catalog_product p ON p.id = ranked.id "
         f"ORDER BY {', '.join(f'ranked.{key}' for key in order.split(', '))}"
     )
-    return sql, [*keys_params, *source_params, limit, offset]
+    return sql, [*count_params, *keys_params, *source_params, limit, offset]
 
 
-def search_first_matching(products: QuerySet, plans: list[Plan]) -> Plan | None:
-    """The first plan that matches any of `products`, found in one query."""
+def search_first_matching(plans: list[Plan], *, category_id: int | None) -> Plan | None:
+    """The first plan that matches any active product (of the category, if given), found
+    in one query."""
     if not plans:
         return None
-    checks = [products.filter(pk__in=_matches(plan)).values("pk")[:1] for plan in plans]
-    compiled = [check.query.sql_with_params() for check in checks]
+    compiled = [_matching_sql(plan, category_id, "1") for plan in plans]
     sql = "SELECT " + ", ".join(f"EXISTS ({part})" for part, _ in compiled)
     params = [param for _, part_params in compiled for param in part_params]
     with connection.cursor() as cursor:

@@ -1,5 +1,7 @@
-"""One search document per product, rewritten with every edit of the product or its
-category (in the edit's transaction, from `catalog.signals`)."""
+"""One search document per active product, rewritten with every edit of the product or its
+category (in the edit's transaction, from `catalog.signals`). A deactivated product's
+document is deleted, so the index holds only what a shopper may find and a search needs no
+join with the products to leave the others out."""
 
 from __future__ import annotations
 
@@ -29,8 +31,11 @@ def search_document_for(product: Product) -> ProductSearchDocument:
 
 @transaction.atomic
 def search_documents_refresh(*, product_ids: Iterable[int]) -> int:
-    """Rewrite the documents of these products; returns how many were written."""
-    products = list(Product.objects.filter(pk__in=list(product_ids)).select_related("category"))
+    """Rewrite the documents of these products (delete those of inactive ones); returns how
+    many were written."""
+    ids = list(product_ids)
+    ProductSearchDocument.objects.filter(product__in=ids, product__is_active=False).delete()
+    products = list(Product.objects.filter(pk__in=ids, is_active=True).select_related("category"))
     if not products:
         return 0
     documents = [search_document_for(p) for p in products]

@@ -1,6 +1,7 @@
 """From what a shopper typed to plans the index can match, tried in order until one finds
 something: as typed (with synonyms), with spelling corrections, without words no product
-uses, and finally any of the words."""
+uses, and then with fewer of the last words (as Meilisearch's "last" matching strategy and
+Algolia's "remove words if no results" do), so the best partial match is what is shown."""
 
 from __future__ import annotations
 
@@ -21,10 +22,9 @@ class Term:
 
 @dataclass(frozen=True)
 class Plan:
-    terms: tuple[Term, ...]
-    any_term: bool  # any term may match (ranked by how many do) instead of all
-    phrase: str  # the query's stems, for ranking titles that hold them in this order first
-    shown: str  # the query with corrected words, for "Did you mean"
+    terms: tuple[Term, ...]  # every term must match
+    phrase: str  # the terms' stems, for ranking titles that hold them in this order first
+    shown: str  # the words searched for, for "Showing results for"
     as_typed: bool
     prefix: bool = False  # the last word may be the start of a word (search-as-you-type)
 
@@ -60,38 +60,33 @@ def search_plans(
     typed = _join_split_words(typed, vocabulary)
     if not typed:
         return []
-    as_typed, corrected, known, shown = [], [], [], []
+    as_typed, corrected, known = [], [], []  # (term, the word shown for it)
     for position, word in enumerate(typed):
         own = (stem(word),)
         meant = synonyms.get(own[0])
-        alternatives = (own, meant) if meant else (own,)
-        as_typed.append(Term(alternatives))
+        term = Term((own, meant) if meant else (own,))
+        as_typed.append((term, word))
         is_last = prefix and position == len(typed) - 1
         if meant or own[0] in known_stems or is_last:
-            corrected.append(as_typed[-1])
-            known.append(as_typed[-1])
-            shown.append(word)
+            corrected.append((term, word))
+            known.append((term, word))
         elif fix := vocabulary.correct(word):
-            corrected.append(Term(((stem(fix),),)))
+            corrected.append((Term(((stem(fix),),)), fix))
             known.append(corrected[-1])
-            shown.append(fix)
         else:
-            corrected.append(as_typed[-1])  # a word no product uses: only "any word" can help
-            shown.append(word)
-    phrase = " ".join(stem(w) for w in typed)
-    fixed = " ".join(shown)
-    candidates = [
-        Plan(tuple(as_typed), False, phrase, " ".join(typed), True, prefix),
-        Plan(tuple(corrected), False, phrase, fixed, False, prefix),
-        Plan(tuple(known), False, phrase, fixed, False, prefix),
-        Plan(tuple(corrected), True, phrase, fixed, False, prefix),
-    ]
+            corrected.append((term, word))  # a word no product uses: only fewer words can help
+
+    def plan(pairs: list[tuple[Term, str]], *, exact: bool = False) -> Plan:
+        terms = tuple(term for term, _ in pairs)
+        phrase = " ".join(" ".join(term.alternatives[0]) for term in terms)
+        return Plan(terms, phrase, " ".join(w for _, w in pairs), exact, prefix)
+
+    candidates = [plan(as_typed, exact=True), plan(corrected), plan(known)]
+    candidates += [plan(known[:size]) for size in range(len(known) - 1, 0, -1)]
     plans: list[Plan] = []
-    seen: set[tuple] = set()
-    for plan in candidates:
-        # With one term, "all terms" and "any term" are the same search.
-        key = (plan.terms, plan.any_term and len(plan.terms) > 1)
-        if plan.terms and key not in seen:
-            seen.add(key)
-            plans.append(plan)
+    seen: set[tuple[Term, ...]] = set()
+    for candidate in candidates:
+        if candidate.terms and candidate.terms not in seen:
+            seen.add(candidate.terms)
+            plans.append(candidate)
     return plans
