@@ -44,6 +44,7 @@ from .models import (
 )
 from .pricing import BundleRule, CampaignRule, PricingRules, listing_price, listing_sale_amount
 from .related_rows import related_rows_attach, rows_with_parent
+from .search.backends import RANKED_MAX as SEARCH_LISTED_MAX
 from .search.backends import search_filter, search_first_matching, search_ranked
 from .search.query import Plan, search_plans
 from .search.spelling import Vocabulary
@@ -290,6 +291,7 @@ class CatalogPage:
     has_previous: bool
     has_next: bool
     showing: str = ""  # a search found nothing as typed: the corrected query shown instead
+    more: bool = False  # more products match than a search lists (`count` of them)
 
 
 def catalog_page(*, query: str, category: str, sort: str, page: int, version: int) -> CatalogPage:
@@ -366,7 +368,10 @@ def _ranked_page(
     for product in rows:
         product.category = categories[product.category_id]
     number = (rows[0].search_place - 1) // size + 1
-    return _cards_page(rows, number=number, count=rows[0].search_total, version=version, at=at)
+    total = rows[0].search_total  # SEARCH_LISTED_MAX + 1: more match than are listed
+    listed = min(total, SEARCH_LISTED_MAX)
+    page = _cards_page(rows, number=number, count=listed, version=version, at=at)
+    return replace(page, more=total > listed)
 
 
 def _page(products, *, page: int, version: int, at) -> CatalogPage:

@@ -45,12 +45,13 @@ from .services import (
 SUGGEST_MIN_LENGTH = 2
 
 
-def _listing_fragment(params: dict, version: int) -> tuple[int, str, str]:
+def _listing_fragment(params: dict, version: int) -> tuple[int, str, str, bool]:
     """(result count, rendered result grid, the corrected query shown when the typed one
-    found nothing), cached per pricing version and parameters."""
+    found nothing, whether more match than the count listed), cached per pricing version
+    and parameters."""
     raw = "|".join(str(params[k]) for k in ("q", "category", "sort", "page"))
     digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-    key = f"catalog:listing:{version}:{digest}"
+    key = f"catalog:results:{version}:{digest}"
     cached = cache.get(key)
     if cached is None:
         page = catalog_page(
@@ -64,7 +65,7 @@ def _listing_fragment(params: dict, version: int) -> tuple[int, str, str]:
             "catalog/_results.html",
             {"page": page, "params": params, "cards_html": _cards_html(page.cards, version)},
         )
-        cached = (page.count, html, page.showing)
+        cached = (page.count, html, page.showing, page.more)
         cache.set(key, cached, settings.CATALOG_CACHE_SECONDS)
     return cached
 
@@ -103,7 +104,7 @@ def catalog_list(request):
     if params["category"] and params["category"] not in {c.slug for c in categories}:
         notices.append(CatalogQueryForm.NOTICES["category"])
         params["category"] = ""
-    count, results_html, showing = _listing_fragment(params, version)
+    count, results_html, showing, more = _listing_fragment(params, version)
     _record_search(params, count, showing)
     context = {
         "params": params,
@@ -111,6 +112,7 @@ def catalog_list(request):
         "categories": categories,
         "sort_choices": [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or params["q"]],
         "count": count,
+        "more": more,
         "showing": showing,
         "results_html": results_html,
         "trending": search_trending_cached(),

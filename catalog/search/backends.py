@@ -56,11 +56,21 @@ SQLITE_DROP = [
 POSTGRES_DROP = ["DROP INDEX IF EXISTS catalog_search_vector"]
 
 
-def _tsquery(plan: Plan) -> str:
+# A search ranks at most this many products of each tier and lists at most this many (about
+# 20 pages), as Elasticsearch's result window and the large storefronts' page limits do:
+# ranking reads every product it ranks, so a word used by a tenth of a 100,000-product
+# catalog would otherwise rank 10,000 of them per search.
+RANKED_MAX = 500
+
+
+def _tsquery(plan: Plan, *, weight: str = "") -> str:
+    """`weight` "A" matches the title only (the vector's weight A)."""
+
+    def lexeme(stem: str, last: bool) -> str:
+        return stem + (":*" if last and plan.prefix else ":" if weight else "") + weight
+
     def alternative(stems: tuple[str, ...], last: bool) -> str:
-        words = list(stems)
-        if last and plan.prefix:
-            words[-1] += ":*"
+        words = [lexeme(w, last and i == len(stems) - 1) for i, w in enumerate(stems)]
         return "(" + " <-> ".join(words) + ")"
 
     terms = [
@@ -82,6 +92,18 @@ def _fts5_query(plan: Plan) -> str:
     return " AND ".join(terms)
 
 
+def _tiers(plan: Plan) -> list[str]:
+    """The index's queries for the title holding the words in order (for two words or
+    more), the title holding every word, and any field holding every word: each tier's
+    matches include the one before."""
+    several = len(plan.terms) > 1
+    if connection.vendor == "postgresql":
+        phrase = " <-> ".join(f"{stem}:A" for stem in plan.phrase.split())
+        return [phrase] * several + [_tsquery(plan, weight="A"), _tsquery(plan)]
+    fts5 = _fts5_query(plan)
+    return [f'title : "{plan.phrase}"'] * several + [f"title : ({fts5})", fts5]
+
+
 def _matches(plan: Plan) -> RawSQL:
     if connection.vendor == "postgresql":
         return RawSQL(
@@ -98,23 +120,25 @@ def search_filter(products: QuerySet, plan: Plan) -> QuerySet:
 
 def search_ranked(plan: Plan, *, category_id: int | None, offset: int, limit: int) -> list:
     """Up to `limit` active products (of the category, if given) matching the plan from
-    `offset`, best first (the title holds the query's words in order, then the title alone
-    matches, then the rank, then the catalog's position), each with
-    `search_place` (from 1) and `search_total` (how many match). An offset past the end
-    gives the last `limit`-aligned page instead. One query (two past the end); related
-    objects are not loaded.
+    `offset`, best first, each with `search_place` (from 1) and `search_total` (how many
+    match, `RANKED_MAX + 1` for more than `RANKED_MAX`). An offset past the end, or past
+    the `RANKED_MAX` listed, gives the last `limit`-aligned page instead. One query (two
+    past the end); related objects are not loaded.
 
-    The index holds active products only (`catalog.search.index`), so without a category
-    the match is ranked and counted from the index alone; the products' rows are read for
-    the tie-break and, for the page's rows only, their columns."""
+    Best first: the title holds the query's words in order, then the title holds them all,
+    then any field does; within each tier the rank, then the catalog's position. Each tier
+    ranks at most `RANKED_MAX` of its matches (those the index yields first), and a tier is
+    read only when the ones above it do not fill the page: a broad search reads about one
+    tier's `RANKED_MAX` products, however large the catalog."""
+    offset = min(offset, (RANKED_MAX - 1) // limit * limit)
     rows = list(Product.objects.raw(*_ranked_sql(plan, category_id, offset=offset, limit=limit)))
     if not rows and offset > 0:
         with connection.cursor() as cursor:
-            cursor.execute(*_matching_sql(plan, category_id, "COUNT(*)"))
+            cursor.execute(*_count_sql(plan, category_id))
             (total,) = cursor.fetchone()
         if not total:
             return []
-        offset = (total - 1) // limit * limit
+        offset = (min(total, RANKED_MAX) - 1) // limit * limit
         rows = list(
             Product.objects.raw(*_ranked_sql(plan, category_id, offset=offset, limit=limit))
         )
@@ -123,72 +147,98 @@ def search_ranked(plan: Plan, *, category_id: int | None, offset: int, limit: in
     return rows
 
 
-def _in_category(category_id: int | None) -> tuple[str, list]:
-    return ("", []) if category_id is None else (" AND c.category_id = %s", [category_id])
-
-
-def _matching_sql(plan: Plan, category_id: int | None, select: str) -> tuple[str, list]:
-    """`SELECT {select}` over the matching products: from the index alone without a
-    category."""
-    where, params = _in_category(category_id)
+def _matching_sql(query: str, category_id: int | None, select: str) -> tuple[str, list]:
+    """`SELECT {select}` over the products matching the index's `query` (`_tiers`)."""
+    category = [] if category_id is None else [category_id]
     if connection.vendor == "postgresql":
         source = f"{DOCUMENTS} d"
+        where = f"d.vector @@ {TSQUERY}"
         if category_id is not None:
             source += " JOIN catalog_product c ON c.id = d.product_id"
-        return (
-            f"SELECT {select} FROM {source} WHERE d.vector @@ {TSQUERY}{where}",
-            [_tsquery(plan), *params],
-        )
-    source = FTS if category_id is None else f"{FTS} JOIN catalog_product c ON c.id = {FTS}.rowid"
-    return f"SELECT {select} FROM {source} WHERE {FTS} MATCH %s{where}", [
-        _fts5_query(plan),
-        *params,
-    ]
+            where += " AND c.category_id = %s"
+        return f"SELECT {select} FROM {source} WHERE {where}", [query, *category]
+    source, where = FTS, f"{FTS} MATCH %s"
+    if category_id is not None:
+        # CROSS JOIN keeps the index as the outer loop: as a plain join SQLite ran the
+        # MATCH once per product of the category (0.4 s on 100,000 products).
+        source += f" CROSS JOIN catalog_product c ON c.id = {FTS}.rowid"
+        where += " AND c.category_id = %s"
+    return f"SELECT {select} FROM {source} WHERE {where}", [query, *category]
+
+
+def _count_sql(plan: Plan, category_id: int | None) -> tuple[str, list]:
+    """How many products match, counted up to `RANKED_MAX + 1`."""
+    sql, params = _matching_sql(_tiers(plan)[-1], category_id, "1")
+    return f"SELECT COUNT(*) FROM ({sql} LIMIT {RANKED_MAX + 1}) counted", params
 
 
 def _ranked_sql(
     plan: Plan, category_id: int | None, *, offset: int, limit: int
 ) -> tuple[str, list]:
-    where, where_params = _in_category(category_id)
-    count_sql, count_params = _matching_sql(plan, category_id, "COUNT(*)")
-    if connection.vendor == "postgresql":
-        tsquery = _tsquery(plan)
-        keys = (
-            "strpos(' ' || d.title || ' ', %s) > 0 AS phrase_hit, "
-            # The title's lexemes are the vector's weight A.
-            f"ts_filter(d.vector, '{{a}}') @@ {TSQUERY} AS title_hit, "
-            f"ts_rank(d.vector, {TSQUERY}) AS score"
+    tiers = _tiers(plan)
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        # Each tier's matches as a CTE the later steps read as far as they need: planned
+        # for all its rows, so a rare word is found through the GIN index (under a LIMIT
+        # the planner scanned the table, expecting an early match that never came).
+        ctes, cte_params = [], []
+        for n, query in enumerate(tiers):
+            sql, params = _matching_sql(query, category_id, "d.product_id, d.vector")
+            ctes.append(f"tier{n} AS MATERIALIZED ({sql})")
+            cte_params += params
+        # A tier is read when the one before holds fewer matches than the page needs.
+        fill = offset + limit
+        arms = [
+            f"SELECT * FROM (SELECT product_id, {len(tiers) - n} AS tier, vector FROM tier{n}"
+            + (f" WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM tier{n - 1} LIMIT {fill}) t) < {fill}")
+            * (n > 0)
+            + f" LIMIT {RANKED_MAX}) arm{n}"
+            for n in range(len(tiers))
+        ]
+        last = len(tiers) - 1
+        total = f"(SELECT COUNT(*) FROM (SELECT 1 FROM tier{last} LIMIT {RANKED_MAX + 1}) t)"
+        sql = (
+            f"WITH {', '.join(ctes)}, candidates AS ({' UNION ALL '.join(arms)}), "
+            "best AS (SELECT DISTINCT ON (product_id) product_id AS id, tier, vector "
+            "FROM candidates ORDER BY product_id, tier DESC) "
+            f"SELECT p.*, {total} AS search_total FROM ("
+            f"SELECT b.id, b.tier, ts_rank(b.vector, {TSQUERY}) AS score, c.position, c.title "
+            # Looked up by key per candidate (OFFSET 0 keeps the lookup a nested loop): as a
+            # join, the planner hashed the whole catalog for a few hundred candidates.
+            "FROM best b CROSS JOIN LATERAL (SELECT position, title FROM catalog_product "
+            "WHERE id = b.id OFFSET 0) c "
+            "ORDER BY b.tier DESC, score DESC, c.position, c.title, b.id LIMIT %s OFFSET %s"
+            ") ranked JOIN catalog_product p ON p.id = ranked.id "
+            "ORDER BY ranked.tier DESC, ranked.score DESC, ranked.position, ranked.title, ranked.id"
         )
-        keys_params = [f" {plan.phrase} ", tsquery, tsquery]
-        source = (
-            f"FROM {DOCUMENTS} d JOIN catalog_product c ON c.id = d.product_id "
-            f"WHERE d.vector @@ {TSQUERY}{where}"
+        return sql, [*cte_params, tiers[-1], limit, offset]
+    fill = offset + limit
+    arms, arm_params = [], []
+    for n, query in enumerate(tiers):
+        # bm25 exists only inside the MATCH that found the row: each tier is ranked by its
+        # own query, which orders it among its tier only, all a rank has to do.
+        sql, params = _matching_sql(
+            query, category_id, f"{FTS}.rowid, {len(tiers) - n}, -bm25({FTS}, {BM25_WEIGHTS})"
         )
-        source_params = [tsquery, *where_params]
-    else:
-        fts5 = _fts5_query(plan)
-        # The title phrase as an FTS5 phrase (the same adjacent stems in order), so the
-        # documents' rows are never read: joining them doubled the cost of a broad search.
-        keys = (
-            f"m.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS phrase_hit, "
-            f"m.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) AS title_hit, m.score"
-        )
-        keys_params = [f'title : "{plan.phrase}"', f"title : ({fts5})"]
-        source = (
-            f"FROM (SELECT rowid AS id, -bm25({FTS}, {BM25_WEIGHTS}) AS score "
-            f"FROM {FTS} WHERE {FTS} MATCH %s) m "
-            f"JOIN catalog_product c ON c.id = m.id{where.replace(' AND ', ' WHERE ', 1)}"
-        )
-        source_params = [fts5, *where_params]
-    order = "phrase_hit DESC, title_hit DESC, score DESC, position, title, id"
+        if n > 0:  # read when the tier before holds fewer matches than the page needs
+            before, before_params = _matching_sql(tiers[n - 1], category_id, "1")
+            sql += f" AND (SELECT COUNT(*) FROM ({before} LIMIT {fill})) < {fill}"
+            params += before_params
+        arms.append(f"SELECT * FROM ({sql} LIMIT {RANKED_MAX})")
+        arm_params += params
+    total, total_params = _count_sql(plan, category_id)
     sql = (
-        f"SELECT p.*, ({count_sql}) AS search_total FROM ("
-        f"SELECT c.id AS id, c.position AS position, c.title AS title, {keys} "
-        f"{source} ORDER BY {order} LIMIT %s OFFSET %s"
+        f"WITH candidates(id, tier, score) AS ({' UNION ALL '.join(arms)}), "
+        # SQLite takes the bare column `score` from the row holding max(tier).
+        "best AS (SELECT id, max(tier) AS tier, score FROM candidates GROUP BY id) "
+        f"SELECT p.*, ({total}) AS search_total FROM ("
+        "SELECT b.id, b.tier, b.score, c.position, c.title FROM best b "
+        "JOIN catalog_product c ON c.id = b.id "
+        "ORDER BY b.tier DESC, b.score DESC, c.position, c.title, b.id LIMIT %s OFFSET %s"
         ") ranked JOIN catalog_product p ON p.id = ranked.id "
-        f"ORDER BY {', '.join(f'ranked.{key}' for key in order.split(', '))}"
+        "ORDER BY ranked.tier DESC, ranked.score DESC, ranked.position, ranked.title, ranked.id"
     )
-    return sql, [*count_params, *keys_params, *source_params, limit, offset]
+    return sql, [*arm_params, *total_params, limit, offset]
 
 
 def search_first_matching(plans: list[Plan], *, category_id: int | None) -> Plan | None:
@@ -196,9 +246,16 @@ def search_first_matching(plans: list[Plan], *, category_id: int | None) -> Plan
     in one query."""
     if not plans:
         return None
-    compiled = [_matching_sql(plan, category_id, "1") for plan in plans]
-    sql = "SELECT " + ", ".join(f"EXISTS ({part})" for part, _ in compiled)
-    params = [param for _, part_params in compiled for param in part_params]
+    checks = [_matching_sql(_tiers(plan)[-1], category_id, "1") for plan in plans]
+    if connection.vendor == "postgresql":
+        # As a CTE, each check is planned for all its rows: through the GIN index for a
+        # rare word. Planned for one row, a search that matched nothing scanned the table.
+        ctes = ", ".join(f"check{n} AS MATERIALIZED ({sql})" for n, (sql, _) in enumerate(checks))
+        tests = ", ".join(f"EXISTS (SELECT 1 FROM check{n})" for n in range(len(checks)))
+        sql = f"WITH {ctes} SELECT {tests}"
+    else:
+        sql = "SELECT " + ", ".join(f"EXISTS ({part})" for part, _ in checks)
+    params = [param for _, part_params in checks for param in part_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()

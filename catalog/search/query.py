@@ -52,7 +52,8 @@ def search_plans(
     synonyms: dict[str, tuple[str, ...]],
     prefix: bool = False,
 ) -> list[Plan]:
-    """The plans for `query`, best first; empty when it holds no word to search for.
+    """The plans for `query`, best first, leaving out those with a word the index does not
+    hold; empty when it holds no word to search for.
 
     `synonyms` maps a word's stem to the stems it means; `known_stems` are the stems the
     index holds."""
@@ -81,12 +82,22 @@ def search_plans(
         phrase = " ".join(" ".join(term.alternatives[0]) for term in terms)
         return Plan(terms, phrase, " ".join(w for _, w in pairs), exact, prefix)
 
+    def may_match(term: Term, last: bool) -> bool:
+        """False when the index holds no product with the term (numbers are not in
+        `known_stems`, and an unfinished last word may become any word)."""
+        return (prefix and last) or any(
+            all(s in known_stems or s.isdigit() for s in alternative)
+            for alternative in term.alternatives
+        )
+
     candidates = [plan(as_typed, exact=True), plan(corrected), plan(known)]
     candidates += [plan(known[:size]) for size in range(len(known) - 1, 0, -1)]
     plans: list[Plan] = []
     seen: set[tuple[Term, ...]] = set()
     for candidate in candidates:
-        if candidate.terms and candidate.terms not in seen:
+        terms = candidate.terms
+        possible = all(may_match(t, i == len(terms) - 1) for i, t in enumerate(terms))
+        if terms and possible and terms not in seen:
             seen.add(candidate.terms)
             plans.append(candidate)
     return plans

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import Product, ProductSearchDocument, SearchEvent, SearchSynonym
 from catalog.search.index import search_index_rebuild
-from catalog.selectors import search_zero_results
+from catalog.selectors import SEARCH_LISTED_MAX, search_zero_results
 
 from .factories import CategoryFactory, ProductFactory
 
@@ -109,3 +109,45 @@ def test_a_corrected_search_counts_as_zero_results_with_what_was_shown(client, p
     assert row == {"query": "pinterest pnis", "searches": 1, "suggested": "pinterest pins"}
     found(client, "pinterest")
     assert SearchEvent.objects.filter(result_count=1, suggestion="").count() == 1
+
+
+def test_a_deactivated_product_leaves_the_index_and_comes_back_when_reactivated(client, product):
+    product.is_active = False
+    product.save()
+    assert not ProductSearchDocument.objects.exists()
+    product.is_active = True
+    product.save()
+    assert found(client, "pinterest") == ["Pinterest Pins"]
+
+
+def test_a_search_matching_more_than_it_lists_says_so_and_pages_stop_at_the_last_listed(
+    client, settings
+):
+    settings.CATALOG_PAGE_SIZE = 100
+    category = CategoryFactory()
+    Product.objects.bulk_create(
+        Product(
+            slug=f"saver-{n}",
+            title=f"Story Saves {n}",
+            summary="Saves",
+            category=category,
+            platform="tiktok",
+            base_amount=100,
+            position=n + 1,
+        )
+        for n in range(SEARCH_LISTED_MAX + 20)
+    )
+    search_index_rebuild()
+    # A title holding the words in order comes before one holding them apart.
+    ProductFactory(title="Saves for Story Highlights", category=category, position=0)
+
+    body = client.get(URL, {"q": "story saves"}).content.decode()
+    assert f"More than {SEARCH_LISTED_MAX} services" in body
+    last = -(-SEARCH_LISTED_MAX // 100)
+    assert f"Page 1 of {last}" in body
+    first = found(client, "story saves")
+    assert first[0] == "Story Saves 0" and "Saves for Story Highlights" not in first
+
+    beyond = client.get(URL, {"q": "story saves", "page": last + 3}).content.decode()
+    assert f"Page {last} of {last}" in beyond
+    assert client.get(URL, {"q": "saves 7"}).content.decode().count("card-title") >= 1
