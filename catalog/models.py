@@ -374,6 +374,9 @@ class ProductSearchDocument(models.Model):
     category = models.TextField(help_text="Category and platform.")
     body = models.TextField(help_text="Description.")
     words = models.TextField(help_text="The distinct words, for spelling corrections.")
+    position = models.PositiveIntegerField(
+        default=0, help_text="The product's position: ranking's tie-break, read from the index."
+    )
 
     def __str__(self):
         return f"search document of {self.product_id}"

@@ -294,12 +294,16 @@ class CatalogPage:
     more: bool = False  # more products match than a search lists (`count` of them)
 
 
+_EMPTY = CatalogPage(cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False)
+
+
 def catalog_page(*, query: str, category: str, sort: str, page: int, version: int) -> CatalogPage:
     """One page of listing cards with campaign prices; out-of-range pages clamp.
 
     Rows carry the total count (a window), so a page costs one query; a page past the end
     costs a second one, which reads the last page. A search tries its plans in order
-    (`catalog.search.query`): one query finds the first that matches anything, then its page.
+    (`catalog.search.query`); in best-match order the first is ranked at once (`_first_ranked`),
+    otherwise one query finds the first that matches anything, then its page is read.
     """
     at = timezone.now()
     if not query:
@@ -310,17 +314,42 @@ def catalog_page(*, query: str, category: str, sort: str, page: int, version: in
     category_id = next((c.pk for c in category_list(version=version) if c.slug == category), None)
     if category and category_id is None:
         plans = []
-    plan = plans[0] if len(plans) == 1 else search_first_matching(plans, category_id=category_id)
-    if plan is None:
-        return CatalogPage(
-            cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False
-        )
     if sort == "relevance":
-        result = _ranked_page(plan, category_id, page=page, version=version, at=at)
+        size = settings.CATALOG_PAGE_SIZE
+        plan, rows = _first_ranked(
+            plans, category_id=category_id, offset=(max(page, 1) - 1) * size, limit=size
+        )
+        result = _ranked_page(rows, version=version, at=at)
     else:
-        products = product_list(plan=plan, category=category, sort=sort, at=at)
-        result = _page(products, page=page, version=version, at=at)
-    return result if plan.as_typed else replace(result, showing=plan.shown)
+        plan = (
+            plans[0] if len(plans) == 1 else search_first_matching(plans, category_id=category_id)
+        )
+        result = (
+            _EMPTY
+            if plan is None
+            else _page(
+                product_list(plan=plan, category=category, sort=sort, at=at),
+                page=page,
+                version=version,
+                at=at,
+            )
+        )
+    return result if plan is None or plan.as_typed else replace(result, showing=plan.shown)
+
+
+def _first_ranked(plans: list[Plan], *, category_id: int | None, offset: int, limit: int):
+    """(the first plan that matches, its ranked rows), or (None, []). The first plan is
+    ranked at once, as it usually matches: one query; when it does not, one query finds the
+    first of the others that does, then its rows."""
+    if not plans:
+        return None, []
+    rows = search_ranked(plans[0], category_id=category_id, offset=offset, limit=limit)
+    if rows or len(plans) == 1:
+        return (plans[0] if rows else None), rows
+    plan = search_first_matching(plans[1:], category_id=category_id)
+    if plan is None:
+        return None, []
+    return plan, search_ranked(plan, category_id=category_id, offset=offset, limit=limit)
 
 
 SUGGESTIONS = 6
@@ -338,9 +367,7 @@ def search_suggestion_list(*, query: str, version: int) -> list[Suggestion]:
     """Services for what a shopper has typed so far (the last word may be unfinished), best
     first; two queries, whatever the catalog size (plus the words once per version)."""
     plans = search_plan_list(query=query, version=version, prefix=True)
-    plan = plans[0] if len(plans) == 1 else search_first_matching(plans, category_id=None)
-    if plan is None:
-        return []
+    _, rows = _first_ranked(plans, category_id=None, offset=0, limit=SUGGESTIONS)
     return [
         Suggestion(
             product_id=p.pk,
@@ -348,22 +375,16 @@ def search_suggestion_list(*, query: str, version: int) -> list[Suggestion]:
             title=p.title,
             url=reverse("catalog:product-detail", kwargs={"slug": p.slug}),
         )
-        for p in search_ranked(plan, category_id=None, offset=0, limit=SUGGESTIONS)
+        for p in rows
     ]
 
 
-def _ranked_page(
-    plan: Plan, category_id: int | None, *, page: int, version: int, at
-) -> CatalogPage:
-    """`_page` for the best matches first: the page with the count, clamped to the last page,
-    in one query; the cards' categories come from the cached list."""
-    size = settings.CATALOG_PAGE_SIZE
-    offset = (max(page, 1) - 1) * size
-    rows = search_ranked(plan, category_id=category_id, offset=offset, limit=size)
+def _ranked_page(rows: list[Product], *, version: int, at) -> CatalogPage:
+    """`_page` for the best matches first (`search_ranked`'s rows, clamped to the last page);
+    the cards' categories come from the cached list."""
     if not rows:
-        return CatalogPage(
-            cards=[], number=1, num_pages=1, count=0, has_previous=False, has_next=False
-        )
+        return _EMPTY
+    size = settings.CATALOG_PAGE_SIZE
     categories = {c.pk: c for c in category_list(version=version)}
     for product in rows:
         product.category = categories[product.category_id]

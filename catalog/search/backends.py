@@ -61,16 +61,15 @@ POSTGRES_DROP = ["DROP INDEX IF EXISTS catalog_search_vector"]
 # ranking reads every product it ranks, so a word used by a tenth of a 100,000-product
 # catalog would otherwise rank 10,000 of them per search.
 RANKED_MAX = 500
+ORDER = "tier DESC, score DESC, position, id"
+RANKED_ORDER = ", ".join(f"ranked.{key}" for key in ORDER.split(", "))
 
 
-def _tsquery(plan: Plan, *, weight: str = "") -> str:
-    """`weight` "A" matches the title only (the vector's weight A)."""
-
-    def lexeme(stem: str, last: bool) -> str:
-        return stem + (":*" if last and plan.prefix else ":" if weight else "") + weight
-
+def _tsquery(plan: Plan) -> str:
     def alternative(stems: tuple[str, ...], last: bool) -> str:
-        words = [lexeme(w, last and i == len(stems) - 1) for i, w in enumerate(stems)]
+        words = list(stems)
+        if last and plan.prefix:
+            words[-1] += ":*"
         return "(" + " <-> ".join(words) + ")"
 
     terms = [
@@ -92,16 +91,19 @@ def _fts5_query(plan: Plan) -> str:
     return " AND ".join(terms)
 
 
-def _tiers(plan: Plan) -> list[str]:
-    """The index's queries for the title holding the words in order (for two words or
-    more), the title holding every word, and any field holding every word: each tier's
-    matches include the one before."""
+def _tiers(plan: Plan) -> list[tuple[str, str]]:
+    """(column, query) of the index's queries for the title holding the words in order (for
+    two words or more), the title holding every word, and any field holding every word:
+    each tier's matches include the one before. The column is PostgreSQL's (the title's own
+    vector, or the whole document's); SQLite's FTS5 table filters by column in the query."""
     several = len(plan.terms) > 1
     if connection.vendor == "postgresql":
-        phrase = " <-> ".join(f"{stem}:A" for stem in plan.phrase.split())
-        return [phrase] * several + [_tsquery(plan, weight="A"), _tsquery(plan)]
+        tsquery = _tsquery(plan)
+        phrase = ("title_vector", " <-> ".join(plan.phrase.split()))
+        return [phrase] * several + [("title_vector", tsquery), ("vector", tsquery)]
     fts5 = _fts5_query(plan)
-    return [f'title : "{plan.phrase}"'] * several + [f"title : ({fts5})", fts5]
+    phrase = ("", f'title : "{plan.phrase}"')
+    return [phrase] * several + [("", f"title : ({fts5})"), ("", fts5)]
 
 
 def _matches(plan: Plan) -> RawSQL:
@@ -147,12 +149,13 @@ def search_ranked(plan: Plan, *, category_id: int | None, offset: int, limit: in
     return rows
 
 
-def _matching_sql(query: str, category_id: int | None, select: str) -> tuple[str, list]:
-    """`SELECT {select}` over the products matching the index's `query` (`_tiers`)."""
+def _matching_sql(tier: tuple[str, str], category_id: int | None, select: str) -> tuple[str, list]:
+    """`SELECT {select}` over the products matching one of `_tiers`."""
+    column, query = tier
     category = [] if category_id is None else [category_id]
     if connection.vendor == "postgresql":
         source = f"{DOCUMENTS} d"
-        where = f"d.vector @@ {TSQUERY}"
+        where = f"d.{column} @@ {TSQUERY}"
         if category_id is not None:
             source += " JOIN catalog_product c ON c.id = d.product_id"
             where += " AND c.category_id = %s"
@@ -182,43 +185,48 @@ def _ranked_sql(
         # for all its rows, so a rare word is found through the GIN index (under a LIMIT
         # the planner scanned the table, expecting an early match that never came).
         ctes, cte_params = [], []
-        for n, query in enumerate(tiers):
-            sql, params = _matching_sql(query, category_id, "d.product_id, d.vector")
+        for n, tier in enumerate(tiers):
+            sql, params = _matching_sql(tier, category_id, "d.product_id, d.vector, d.position")
             ctes.append(f"tier{n} AS MATERIALIZED ({sql})")
             cte_params += params
         # A tier is read when the one before holds fewer matches than the page needs.
         fill = offset + limit
         arms = [
-            f"SELECT * FROM (SELECT product_id, {len(tiers) - n} AS tier, vector FROM tier{n}"
+            f"SELECT * FROM (SELECT product_id, {len(tiers) - n} AS tier, vector, position "
+            f"FROM tier{n}"
             + (f" WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM tier{n - 1} LIMIT {fill}) t) < {fill}")
             * (n > 0)
             + f" LIMIT {RANKED_MAX}) arm{n}"
             for n in range(len(tiers))
         ]
         last = len(tiers) - 1
-        total = f"(SELECT COUNT(*) FROM (SELECT 1 FROM tier{last} LIMIT {RANKED_MAX + 1}) t)"
+        counted = [
+            f"(SELECT COUNT(*) FROM (SELECT 1 FROM tier{n} LIMIT {RANKED_MAX + 1}) t)"
+            for n in (0, last)
+        ]
+        # The tiers nest: when the first holds more than are listed, so does the last, whose
+        # matches are then never read (for a broad word, one pass through the index fewer).
+        total = (
+            f"(CASE WHEN {counted[0]} > {RANKED_MAX} THEN {RANKED_MAX + 1} ELSE {counted[1]} END)"
+        )
         sql = (
             f"WITH {', '.join(ctes)}, candidates AS ({' UNION ALL '.join(arms)}), "
-            "best AS (SELECT DISTINCT ON (product_id) product_id AS id, tier, vector "
+            "best AS (SELECT DISTINCT ON (product_id) product_id AS id, tier, vector, position "
             "FROM candidates ORDER BY product_id, tier DESC) "
             f"SELECT p.*, {total} AS search_total FROM ("
-            f"SELECT b.id, b.tier, ts_rank(b.vector, {TSQUERY}) AS score, c.position, c.title "
-            # Looked up by key per candidate (OFFSET 0 keeps the lookup a nested loop): as a
-            # join, the planner hashed the whole catalog for a few hundred candidates.
-            "FROM best b CROSS JOIN LATERAL (SELECT position, title FROM catalog_product "
-            "WHERE id = b.id OFFSET 0) c "
-            "ORDER BY b.tier DESC, score DESC, c.position, c.title, b.id LIMIT %s OFFSET %s"
+            f"SELECT id, tier, ts_rank(vector, {TSQUERY}) AS score, position FROM best "
+            f"ORDER BY {ORDER} LIMIT %s OFFSET %s"
             ") ranked JOIN catalog_product p ON p.id = ranked.id "
-            "ORDER BY ranked.tier DESC, ranked.score DESC, ranked.position, ranked.title, ranked.id"
+            f"ORDER BY {RANKED_ORDER}"
         )
-        return sql, [*cte_params, tiers[-1], limit, offset]
+        return sql, [*cte_params, tiers[-1][1], limit, offset]
     fill = offset + limit
     arms, arm_params = [], []
-    for n, query in enumerate(tiers):
+    for n, tier in enumerate(tiers):
         # bm25 exists only inside the MATCH that found the row: each tier is ranked by its
         # own query, which orders it among its tier only, all a rank has to do.
         sql, params = _matching_sql(
-            query, category_id, f"{FTS}.rowid, {len(tiers) - n}, -bm25({FTS}, {BM25_WEIGHTS})"
+            tier, category_id, f"{FTS}.rowid, {len(tiers) - n}, -bm25({FTS}, {BM25_WEIGHTS})"
         )
         if n > 0:  # read when the tier before holds fewer matches than the page needs
             before, before_params = _matching_sql(tiers[n - 1], category_id, "1")
@@ -232,31 +240,33 @@ def _ranked_sql(
         # SQLite takes the bare column `score` from the row holding max(tier).
         "best AS (SELECT id, max(tier) AS tier, score FROM candidates GROUP BY id) "
         f"SELECT p.*, ({total}) AS search_total FROM ("
-        "SELECT b.id, b.tier, b.score, c.position, c.title FROM best b "
-        "JOIN catalog_product c ON c.id = b.id "
-        "ORDER BY b.tier DESC, b.score DESC, c.position, c.title, b.id LIMIT %s OFFSET %s"
+        "SELECT b.id, b.tier, b.score, d.position FROM best b "
+        f"JOIN {DOCUMENTS} d ON d.product_id = b.id ORDER BY {ORDER} LIMIT %s OFFSET %s"
         ") ranked JOIN catalog_product p ON p.id = ranked.id "
-        "ORDER BY ranked.tier DESC, ranked.score DESC, ranked.position, ranked.title, ranked.id"
+        f"ORDER BY {RANKED_ORDER}"
     )
     return sql, [*arm_params, *total_params, limit, offset]
 
 
 def search_first_matching(plans: list[Plan], *, category_id: int | None) -> Plan | None:
     """The first plan that matches any active product (of the category, if given), found
-    in one query."""
+    in one query that stops at the first plan with a match (the later plans have fewer
+    words, so they match more and cost more to check)."""
     if not plans:
         return None
     checks = [_matching_sql(_tiers(plan)[-1], category_id, "1") for plan in plans]
+    whens = [f"WHEN EXISTS ({{}}) THEN {n}" for n in range(len(checks))]
     if connection.vendor == "postgresql":
         # As a CTE, each check is planned for all its rows: through the GIN index for a
         # rare word. Planned for one row, a search that matched nothing scanned the table.
         ctes = ", ".join(f"check{n} AS MATERIALIZED ({sql})" for n, (sql, _) in enumerate(checks))
-        tests = ", ".join(f"EXISTS (SELECT 1 FROM check{n})" for n in range(len(checks)))
-        sql = f"WITH {ctes} SELECT {tests}"
+        tests = " ".join(w.format(f"SELECT 1 FROM check{n}") for n, w in enumerate(whens))
+        sql = f"WITH {ctes} SELECT CASE {tests} END"
     else:
-        sql = "SELECT " + ", ".join(f"EXISTS ({part})" for part, _ in checks)
+        tests = " ".join(w.format(sql) for w, (sql, _) in zip(whens, checks, strict=True))
+        sql = f"SELECT CASE {tests} END"
     params = [param for _, part_params in checks for param in part_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        found = cursor.fetchone()
-    return next((plan for plan, hit in zip(plans, found, strict=True) if hit), None)
+        (found,) = cursor.fetchone()
+    return None if found is None else plans[found]

@@ -13,7 +13,7 @@ from ..models import Product, ProductSearchDocument
 from ..services import pricing_version_bump
 from .text import stems, words
 
-FIELDS = ["title", "summary", "category", "body", "words"]
+FIELDS = ["title", "summary", "category", "body", "words", "position"]
 
 
 def search_document_for(product: Product) -> ProductSearchDocument:
@@ -26,6 +26,7 @@ def search_document_for(product: Product) -> ProductSearchDocument:
         category=stems(category),
         body=stems(product.description),
         words=" ".join(dict.fromkeys(w for w in surface if not w.isdigit())),
+        position=product.position,
     )
 
 
