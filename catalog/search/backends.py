@@ -186,13 +186,18 @@ def _ranked_sql(
         # the planner scanned the table, expecting an early match that never came).
         ctes, cte_params = [], []
         for n, tier in enumerate(tiers):
-            sql, params = _matching_sql(tier, category_id, "d.product_id, d.vector, d.position")
+            # Scored as read: the CTE keeps a number per match, not its vector.
+            sql, params = _matching_sql(
+                tier,
+                category_id,
+                f"d.product_id, ts_rank(d.vector, {TSQUERY}) AS score, d.position",
+            )
             ctes.append(f"tier{n} AS MATERIALIZED ({sql})")
-            cte_params += params
+            cte_params += [tiers[-1][1], *params]
         # A tier is read when the one before holds fewer matches than the page needs.
         fill = offset + limit
         arms = [
-            f"SELECT * FROM (SELECT product_id, {len(tiers) - n} AS tier, vector, position "
+            f"SELECT * FROM (SELECT product_id, {len(tiers) - n} AS tier, score, position "
             f"FROM tier{n}"
             + (f" WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM tier{n - 1} LIMIT {fill}) t) < {fill}")
             * (n > 0)
@@ -211,15 +216,15 @@ def _ranked_sql(
         )
         sql = (
             f"WITH {', '.join(ctes)}, candidates AS ({' UNION ALL '.join(arms)}), "
-            "best AS (SELECT DISTINCT ON (product_id) product_id AS id, tier, vector, position "
+            "best AS (SELECT DISTINCT ON (product_id) product_id AS id, tier, score, position "
             "FROM candidates ORDER BY product_id, tier DESC) "
             f"SELECT p.*, {total} AS search_total FROM ("
-            f"SELECT id, tier, ts_rank(vector, {TSQUERY}) AS score, position FROM best "
+            "SELECT id, tier, score, position FROM best "
             f"ORDER BY {ORDER} LIMIT %s OFFSET %s"
             ") ranked JOIN catalog_product p ON p.id = ranked.id "
             f"ORDER BY {RANKED_ORDER}"
         )
-        return sql, [*cte_params, tiers[-1][1], limit, offset]
+        return sql, [*cte_params, limit, offset]
     fill = offset + limit
     arms, arm_params = [], []
     for n, tier in enumerate(tiers):
