@@ -3,6 +3,8 @@ matching rechecks and ranking read it instead of rebuilding it per product (ADR 
 
 from django.db import migrations
 
+from ._postgresql import postgresql_only
+
 # The weighted vector of migration 0006's expression index, as a generated column.
 VECTOR = (
     "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
@@ -22,16 +24,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0007_search_suggestions")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

@@ -3,6 +3,8 @@ PostgreSQL writes each document straight into its GIN index (ADR 0015)."""
 
 from django.db import migrations
 
+from ._postgresql import postgresql_only
+
 # The documents' FTS5 triggers (SQLite) and the GIN index (PostgreSQL) follow the delete.
 DELETE_INACTIVE = (
     "DELETE FROM catalog_productsearchdocument WHERE product_id IN "
@@ -19,19 +21,10 @@ FORWARD = [
 BACKWARD = [f"ALTER INDEX {INDEX} RESET (fastupdate)"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0008_search_vector_stored")]
 
     operations = [
         migrations.RunSQL(DELETE_INACTIVE, migrations.RunSQL.noop),
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
+        postgresql_only(FORWARD, BACKWARD),
     ]

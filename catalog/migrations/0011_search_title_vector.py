@@ -5,6 +5,8 @@ so a title query for two words every description uses rechecked every document h
 
 from django.db import migrations
 
+from ._postgresql import postgresql_only
+
 TABLE = "catalog_productsearchdocument"
 FORWARD = [
     f"ALTER TABLE {TABLE} ADD COLUMN title_vector tsvector "
@@ -18,16 +20,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0010_search_document_position")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

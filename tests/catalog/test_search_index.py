@@ -22,6 +22,25 @@ def found(client, query) -> list[str]:
     return re.findall(r'class="card-title"><a href="[^"]+">([^<]+)</a>', body)
 
 
+def bulk_load(title: str, count: int):
+    """`count` products titled "<title> <n>" written without signals, as a bulk load is
+    (unindexed until the rebuild); returns their category."""
+    category = CategoryFactory()
+    Product.objects.bulk_create(
+        Product(
+            slug=f"bulk-{n}",
+            title=f"{title} {n}",
+            summary="Saves",
+            category=category,
+            platform="tiktok",
+            base_amount=100,
+            position=n + 1,
+        )
+        for n in range(count)
+    )
+    return category
+
+
 @pytest.fixture
 def product():
     return ProductFactory(title="Pinterest Pins", summary="Repins for boards")
@@ -80,20 +99,7 @@ def test_a_deleted_product_leaves_no_document(client, product):
 
 
 def test_the_rebuild_indexes_products_loaded_in_bulk(client):
-    category = CategoryFactory()
-    Product.objects.bulk_create(
-        [
-            Product(
-                slug=f"bulk-{n}",
-                title=f"Bulk Saves {n}",
-                summary="Saves",
-                category=category,
-                platform="tiktok",
-                base_amount=100,
-            )
-            for n in range(3)
-        ]
-    )
+    bulk_load("Bulk Saves", 3)
     assert found(client, "saves") == []
     seen = []
     assert search_index_rebuild(batch=2, progress=lambda done, total: seen.append(done)) == 3
@@ -124,19 +130,7 @@ def test_a_search_matching_more_than_it_lists_says_so_and_pages_stop_at_the_last
     client, settings
 ):
     settings.CATALOG_PAGE_SIZE = 100
-    category = CategoryFactory()
-    Product.objects.bulk_create(
-        Product(
-            slug=f"saver-{n}",
-            title=f"Story Saves {n}",
-            summary="Saves",
-            category=category,
-            platform="tiktok",
-            base_amount=100,
-            position=n + 1,
-        )
-        for n in range(SEARCH_LISTED_MAX + 20)
-    )
+    category = bulk_load("Story Saves", SEARCH_LISTED_MAX + 20)
     search_index_rebuild()
     # A title holding the words in order comes before one holding them apart.
     ProductFactory(title="Saves for Story Highlights", category=category, position=0)
